@@ -1,0 +1,1 @@
+"""Append-only, hash-chained mutation log and the read-access log."""

@@ -1,0 +1,236 @@
+"""Writing and checking the audit log; every feature records its changes through `record_change`."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from audit.chain import entry_digest
+from audit.models import GENESIS_HASH, AuditChainHead, AuditEntry, ReadAccess
+from portal.core import context
+from portal.core.actors import Actor
+from portal.core.clock import utcnow
+
+
+class Identified(Protocol):
+    """Any mapped row: its table name and primary key name the audit target."""
+
+    __tablename__: str
+    id: Any
+
+
+Target = Identified | tuple[str, str | int]
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe, canonical form of a diff value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def _target_key(target: Target) -> tuple[str, str]:
+    if isinstance(target, tuple):
+        return target[0], str(target[1])
+    return target.__tablename__, str(target.id)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for the fields whose value differs."""
+    return {
+        name: [_plain(before.get(name)), _plain(after.get(name))]
+        for name in after
+        if _plain(before.get(name)) != _plain(after.get(name))
+    }
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    target: Target,
+    changes: Mapping[str, Any],
+) -> AuditEntry:
+    """Append one entry to the hash chain inside the caller's transaction (the caller commits)."""
+    # The UPDATE takes the head row's lock until commit, so concurrent writers append one by one.
+    seq, prev_hash = session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq + 1)
+        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
+    ).one()
+    target_type, target_id = _target_key(target)
+    plain_changes = _plain(dict(changes))
+    occurred_at = utcnow()
+    request_id = context.request_id.get()
+    entry_hash = entry_digest(
+        prev_hash=prev_hash,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor=(actor.kind, actor.id, actor.label),
+        action=action,
+        target=(target_type, target_id),
+        changes=plain_changes,
+        request_id=request_id,
+    )
+    entry = AuditEntry(
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        changes=plain_changes,
+        request_id=request_id,
+        prev_hash=prev_hash,
+        entry_hash=entry_hash,
+    )
+    session.add(entry)
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=entry_hash))
+    return entry
+
+
+def record_read(session: Session, *, actor: Actor, subject_member_id: int, purpose: str) -> None:
+    """Note that `actor` looked at another member's data (GDPR art. 15 lists these back)."""
+    session.add(
+        ReadAccess(
+            occurred_at=utcnow(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            subject_member_id=subject_member_id,
+            purpose=purpose,
+            request_id=context.request_id.get(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of walking the chain: how many entries, and the first broken one if any."""
+
+    checked: int
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    @property
+    def is_intact(self) -> bool:
+        """True when every entry and the head agree."""
+        return self.broken_seq is None
+
+
+def _entries_in_order(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    last_seq = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_seq = rows[-1].seq
+        session.expunge_all()
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every hash in sequence order and name the first entry that does not fit."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    for entry in _entries_in_order(session):
+        if entry.seq != expected_seq:
+            return ChainReport(checked, expected_seq, None, f"entry {expected_seq} is missing")
+        if entry.prev_hash != expected_prev:
+            return ChainReport(checked, entry.seq, entry.id, "does not follow the previous entry")
+        recomputed = entry_digest(
+            prev_hash=entry.prev_hash,
+            seq=entry.seq,
+            occurred_at=entry.occurred_at,
+            actor=(entry.actor_kind, entry.actor_id, entry.actor_label),
+            action=entry.action,
+            target=(entry.target_type, entry.target_id),
+            changes=entry.changes,
+            request_id=entry.request_id,
+        )
+        if recomputed != entry.entry_hash:
+            return ChainReport(checked, entry.seq, entry.id, "its content was changed after it was written")
+        expected_prev = entry.entry_hash
+        expected_seq += 1
+        checked += 1
+    head = session.get(AuditChainHead, 1)
+    if head is not None and (head.seq != checked or head.last_hash != expected_prev):
+        return ChainReport(checked, checked + 1, None, "the newest entries were removed")
+    return ChainReport(checked)
+
+
+def record_changes(
+    session: Session,
+    *,
+    actor: Actor,
+    entries: list[tuple[str, Target, Mapping[str, Any]]],
+) -> int:
+    """Append many `(action, target, changes)` entries with one head update (the pull uses this)."""
+    if not entries:
+        return 0
+    first_seq, prev_hash = session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq + len(entries))
+        .returning(AuditChainHead.seq - len(entries) + 1, AuditChainHead.last_hash)
+    ).one()
+    occurred_at = utcnow()
+    request_id = context.request_id.get()
+    rows: list[dict[str, Any]] = []
+    for offset, (action, target, changes) in enumerate(entries):
+        target_type, target_id = _target_key(target)
+        plain_changes = _plain(dict(changes))
+        entry_hash = entry_digest(
+            prev_hash=prev_hash,
+            seq=first_seq + offset,
+            occurred_at=occurred_at,
+            actor=(actor.kind, actor.id, actor.label),
+            action=action,
+            target=(target_type, target_id),
+            changes=plain_changes,
+            request_id=request_id,
+        )
+        rows.append(
+            {
+                "seq": first_seq + offset,
+                "occurred_at": occurred_at,
+                "actor_kind": actor.kind,
+                "actor_id": actor.id,
+                "actor_label": actor.label,
+                "action": action,
+                "target_type": target_type,
+                "target_id": target_id,
+                "changes": plain_changes,
+                "request_id": request_id,
+                "prev_hash": prev_hash,
+                "entry_hash": entry_hash,
+            }
+        )
+        prev_hash = entry_hash
+    session.execute(insert(AuditEntry), rows)
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
+    return len(rows)

@@ -1,0 +1,1 @@
+"""The CRM boundary: port, adapters, pull, push, simulator, jobs."""

@@ -1,0 +1,73 @@
+"""CiviCRM APIv4 REST over HTTP: form-encoded `params`, authx headers, error classification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import requests
+
+from crm_sync.ports import CrmError, CrmUnavailable
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+class CiviCrmClient:
+    """One keep-alive HTTP session to a CiviCRM site; `call` returns the decoded body."""
+
+    def __init__(self, base_url: str, *, api_key: str, site_key: str = "", timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._http = requests.Session()
+        self._http.headers.update(
+            {
+                "X-Civi-Auth": f"Bearer {api_key}",
+                "X-Requested-With": "XMLHttpRequest",
+                "Accept": "application/json",
+            }
+        )
+        if site_key:
+            self._http.headers["X-Civi-Key"] = site_key
+
+    def call(
+        self, entity: str, action: str, params: dict[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """POST one APIv4 call and return its body, or raise `CrmError` / `CrmUnavailable`."""
+        url = f"{self.base_url}/civicrm/ajax/api4/{entity}/{action}"
+        try:
+            response = self._http.post(
+                url, data={"params": orjson.dumps(params).decode()}, timeout=timeout or self.timeout
+            )
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise CrmUnavailable(f"CiviCRM not reachable: {type(error).__name__}") from None
+        if response.status_code in RETRYABLE_STATUSES:
+            raise CrmUnavailable(
+                f"CiviCRM answered {response.status_code} to {entity}.{action}",
+                retry_after=_retry_after(response),
+            )
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise CrmError(
+                f"CiviCRM answered {response.status_code} without JSON to {entity}.{action}",
+                retryable=response.status_code >= 500,
+            ) from None
+        if response.status_code != 200 or not isinstance(body, dict) or "error_code" in body:
+            message = body.get("error_message", "") if isinstance(body, dict) else ""
+            raise CrmError(
+                f"CiviCRM refused {entity}.{action} ({response.status_code}): {message}"[:500],
+                retryable=False,
+            )
+        return body
+
+    def close(self) -> None:
+        """Close the keep-alive connections."""
+        self._http.close()

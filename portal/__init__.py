@@ -1,0 +1,1 @@
+"""The Flask member portal. Importing this package builds nothing: see `portal.app.create_app`."""

@@ -1,0 +1,1 @@
+"""The shared kernel: database base and sessions, errors, clock, mailer port, events."""

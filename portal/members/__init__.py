@@ -1,0 +1,1 @@
+"""The member replica (members, org units, positions), my page and the directory."""

@@ -1,0 +1,129 @@
+"""The app shell: landing page, languages, security headers, CSRF, friendly errors, health check."""
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from crm_sync.models import SyncKind, SyncOutcome, SyncRun
+from portal.core.clock import utcnow
+
+
+def test_landing_page_is_dutch_by_default(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="nl">' in page
+    assert "Welkom bij het ledenportaal" in page
+
+
+def test_landing_page_in_english_when_the_browser_asks(client: FlaskClient) -> None:
+    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Welcome to the member portal" in page
+
+
+def test_language_choice_is_remembered_and_redirects_only_locally(client: FlaskClient) -> None:
+    client.get("/")
+    token = _csrf_token(client)
+    response = client.post(
+        "/language", data={"language": "en", "next": "//evil.example/", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Welcome to the member portal" in client.get("/").get_data(as_text=True)
+
+
+def _csrf_token(client: FlaskClient) -> str:
+    page = client.get("/").get_data(as_text=True)
+    marker = 'name="csrf_token" value="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
+
+
+def test_post_without_csrf_token_is_refused_kindly(client: FlaskClient) -> None:
+    response = client.post("/language", data={"language": "en"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Traceback" not in page
+    assert "formulier" in page.lower()
+
+
+def test_security_headers_on_every_page(client: FlaskClient) -> None:
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # only in production
+    assert response.headers["X-Request-Id"]
+
+
+def test_production_adds_hsts_and_host_cookie(settings) -> None:
+    from portal.app import create_app
+
+    app = create_app(settings.replace(environment="production"))
+    response = app.test_client().get("/", base_url="https://portal.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-portal"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    app.extensions["portal"].database.dispose()
+
+
+def test_unknown_page_is_a_friendly_404_in_html_and_json(client: FlaskClient) -> None:
+    html = client.get("/nope")
+    assert html.status_code == 404
+    assert "Niet gevonden" in html.get_data(as_text=True)
+    json_response = client.get("/nope", headers={"Accept": "application/json"})
+    assert json_response.status_code == 404
+    assert json_response.get_json()["error"] == "not_found"
+
+
+def test_a_crash_shows_no_stack_trace(app: Flask) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "secret internals" not in page
+    assert "Traceback" not in page
+    assert response.headers["X-Request-Id"] in page
+
+
+@pytest.mark.both_backends
+def test_healthz_reports_database_and_last_pull_age(client: FlaskClient, db_session: Session) -> None:
+    body = client.get("/healthz").get_json()
+    assert body["database"] == "ok"
+    assert body["last_successful_pull_at"] is None
+    finished = utcnow() - timedelta(hours=3)
+    db_session.add(
+        SyncRun(
+            kind=SyncKind.PULL_FULL,
+            outcome=SyncOutcome.SUCCEEDED,
+            adapter="civicrm",
+            started_at=finished - timedelta(seconds=30),
+            finished_at=finished,
+            counts={},
+        )
+    )
+    db_session.add(
+        SyncRun(
+            kind=SyncKind.PULL_FULL,
+            outcome=SyncOutcome.FAILED,
+            adapter="civicrm",
+            started_at=utcnow(),
+            finished_at=utcnow(),
+            counts={},
+        )
+    )
+    db_session.commit()
+    body = client.get("/healthz").get_json()
+    assert 3 * 3600 - 5 <= body["last_successful_pull_age_seconds"] <= 3 * 3600 + 60
+    assert client.get("/healthz").headers["Cache-Control"] == "no-store"
