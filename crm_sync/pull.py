@@ -221,7 +221,7 @@ def _apply_position_page(
     member_ids = dict(
         session.execute(
             select(Member.crm_id, Member.id).where(Member.crm_id.in_({p.member_crm_id for p in page.records}))
-        ).tuples()
+        ).all()
     )
     existing = {
         position.crm_id: position

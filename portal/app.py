@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return {"portal_settings": settings}
 
     app.jinja_env.globals["url_for_known"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.globals["get_locale"] = get_locale
 
     Babel(app, locale_selector=_select_locale)
     csrf.init_app(app)

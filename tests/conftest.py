@@ -75,10 +75,10 @@ def _truncate_postgres(url: str) -> None:
     database.dispose()
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """Which database a test runs on; `both_backends` tests get PostgreSQL too."""
-    return str(request.param)
+    """Which database a test runs on: SQLite, and for `both_backends` tests PostgreSQL too."""
+    return str(getattr(request, "param", "sqlite"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
