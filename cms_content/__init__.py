@@ -1,0 +1,1 @@
+"""Pages and dashboard widgets with audience targeting (not built yet)."""

@@ -1,0 +1,1 @@
+"""Static word lists and reference data bundled with the simulator's generator."""

@@ -1,0 +1,1 @@
+"""Declarative forms, conditions, submissions and relay contact (not built yet)."""
