@@ -1,0 +1,182 @@
+"""Who is signed in, and the decorators that guard every route (deny by default).
+
+Each decorator marks the view with `portal_access` (an `Access`), so a test can walk `app.url_map`
+and prove that every endpoint was given a rule.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import abort, g, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from portal.auth.models import Account
+from portal.auth.roles import OFFICER_ROLES, Role
+from portal.auth.scopes import current_roles
+from portal.auth.services.sessions import ClientInfo, is_fresh_at
+from portal.auth.services.terms import terms_status
+from portal.core.actors import Actor
+from portal.core.clock import utcnow
+from portal.core.extension import db_session
+
+log = logging.getLogger("portal.security")
+View = TypeVar("View", bound=Callable[..., Any])
+ACCESS_ATTRIBUTE = "portal_access"
+STRONG_FACTORS = frozenset({"totp", "recovery_code"})  # officers never work on a mailed code
+
+
+class Access(enum.Enum):
+    """The rule a view was declared with."""
+
+    PUBLIC = "public"  # anyone, signed in or not
+    SIGN_IN_FLOW = "sign_in_flow"  # the steps of signing in; each checks its own stage
+    SELF_SERVICE = "self_service"  # signed in (both factors); no terms gate
+    OFFICER = "officer"  # a role, a strong factor and accepted terms
+    ADMIN = "admin"
+
+
+def _mark(view: View, access: Access, **extra: Any) -> View:
+    setattr(view, ACCESS_ATTRIBUTE, access)
+    for name, value in extra.items():
+        setattr(view, f"portal_{name}", value)
+    return view
+
+
+def access_of(view: Callable[..., Any]) -> Access | None:
+    """The rule a view function was declared with, None when it has none."""
+    return cast(Access | None, getattr(view, ACCESS_ATTRIBUTE, None))
+
+
+def public(view: View) -> View:
+    """Declare a view open to everyone."""
+    return _mark(view, Access.PUBLIC)
+
+
+def sign_in_flow(view: View) -> View:
+    """Declare a step of the sign-in flow (it checks the session stage itself)."""
+    return _mark(view, Access.SIGN_IN_FLOW)
+
+
+def client_info() -> ClientInfo:
+    """The client's IP (as the trusted proxy reported it, see ProxyFix) and user agent."""
+    return ClientInfo(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")[:300])
+
+
+def current_account() -> Account | None:
+    """The account signed in with both factors in this request, or None."""
+    if "auth_account" in g:
+        return cast(Account | None, g.auth_account)
+    account = None
+    if getattr(session, "is_signed_in", False):
+        account = db_session().get(Account, session.account_id)  # type: ignore[attr-defined]
+        if account is not None and account.disabled_at is not None:
+            account = None
+    g.auth_account = account
+    return account
+
+
+def current_actor() -> Actor:
+    """The acting party for services: the signed-in account, or an anonymous visitor."""
+    account = current_account()
+    if account is None:
+        return Actor.system("anonymous")
+    return Actor.account(account.id, account.member.member_number)
+
+
+def current_roles_of_account() -> frozenset[Role]:
+    """The roles of the signed-in account (cached for the request)."""
+    if "auth_roles" not in g:
+        account = current_account()
+        g.auth_roles = frozenset() if account is None else current_roles(db_session(), account.member_id)
+    return cast(frozenset[Role], g.auth_roles)
+
+
+def _wants_json() -> bool:
+    if request.is_json or request.path.startswith("/api/"):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _to_sign_in() -> ResponseReturnValue:
+    if _wants_json():
+        return jsonify({"error": "sign_in_required", "message": "Sign in first."}), 401
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.sign_in", next=target if request.method == "GET" else None))
+
+
+def sign_in_required(view: View) -> View:
+    """Signed in with password and second factor; self-service pages (no terms gate)."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if current_account() is None:
+            return _to_sign_in()
+        return view(*args, **kwargs)
+
+    return _mark(cast(View, guarded), Access.SELF_SERVICE)
+
+
+def fresh_sign_in_required(view: View) -> View:
+    """Signed in, and the last sign-in or confirmation is at most 10 minutes old (sensitive changes)."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if current_account() is None:
+            return _to_sign_in()
+        if not is_fresh_at(getattr(session, "authenticated_at", None), utcnow()):
+            if _wants_json():
+                return jsonify({"error": "confirmation_required"}), 401
+            return redirect(url_for("auth.reauthenticate", next=request.path))
+        return view(*args, **kwargs)
+
+    return _mark(cast(View, guarded), Access.SELF_SERVICE, fresh=True)
+
+
+def _deny(reason: str) -> None:
+    account = current_account()
+    log.warning(
+        "access denied: %s account=%s endpoint=%s ip=%s",
+        reason,
+        account.id if account else None,
+        request.endpoint,
+        request.remote_addr,
+    )
+    abort(403)
+
+
+def officer_required(*roles: Role, terms_gate: bool = True) -> Callable[[View], View]:
+    """Signed in with TOTP, holding a current grant with one of `roles` (any if none), terms accepted."""
+    wanted = frozenset(roles) or OFFICER_ROLES
+    access = Access.ADMIN if wanted == {Role.ADMIN} else Access.OFFICER
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            account = current_account()
+            if account is None:
+                return _to_sign_in()
+            if not current_roles_of_account() & wanted:
+                _deny("role")
+            if getattr(session, "factor", "") not in STRONG_FACTORS:
+                if _wants_json():
+                    return jsonify({"error": "authenticator_app_required"}), 403
+                return redirect(url_for("auth.need_authenticator", next=request.path))
+            if terms_gate and not terms_status(db_session(), account.id, utcnow()).is_accepted:
+                if _wants_json():
+                    return jsonify({"error": "terms_not_accepted"}), 403
+                return redirect(url_for("auth.terms", next=request.path))
+            return view(*args, **kwargs)
+
+        return _mark(cast(View, guarded), access, roles=wanted, terms_gate=terms_gate)
+
+    return decorate
+
+
+def admin_required(view: View) -> View:
+    """An explicit admin grant (with its end date), TOTP and accepted terms."""
+    return officer_required(Role.ADMIN)(view)

@@ -1,0 +1,181 @@
+"""The yearly terms gate: versions, acceptances, who still has to accept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from audit.services import record_change
+from portal.auth.models import Account, RoleGrant, TermsAcceptance, TermsVersion
+from portal.auth.notices import _
+from portal.auth.services.sessions import ClientInfo
+from portal.core.actors import Actor
+from portal.core.errors import Conflict, ValidationFailed
+from portal.members.models import Member, OrgUnit
+
+ACCEPTANCE_VALIDITY = timedelta(days=365)
+WARN_BEFORE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TermsStatus:
+    """Where an account stands with the terms."""
+
+    current: TermsVersion | None
+    valid_until: datetime | None  # None: no valid acceptance
+
+    @property
+    def is_accepted(self) -> bool:
+        """The gate is open."""
+        return self.valid_until is not None
+
+    def expires_soon(self, now: datetime) -> bool:
+        """Within the 30-day warning period."""
+        return self.valid_until is not None and self.valid_until - now <= WARN_BEFORE
+
+
+def current_terms(session: Session) -> TermsVersion | None:
+    """The newest published version."""
+    return session.scalar(
+        select(TermsVersion).order_by(TermsVersion.published_at.desc(), TermsVersion.id.desc()).limit(1)
+    )
+
+
+def _oldest_acceptable(session: Session) -> TermsVersion | None:
+    """The newest version that required re-acceptance: acceptances of older versions no longer count."""
+    return session.scalar(
+        select(TermsVersion)
+        .where(TermsVersion.requires_reacceptance.is_(True))
+        .order_by(TermsVersion.published_at.desc(), TermsVersion.id.desc())
+        .limit(1)
+    )
+
+
+def terms_status(session: Session, account_id: int, now: datetime) -> TermsStatus:
+    """Whether the account holds a valid acceptance of a version no older than the last re-acceptance one."""
+    current = current_terms(session)
+    if current is None:
+        return TermsStatus(None, None)
+    floor = _oldest_acceptable(session)
+    query = (
+        select(TermsAcceptance.expires_at)
+        .join(TermsVersion, TermsVersion.id == TermsAcceptance.terms_version_id)
+        .where(TermsAcceptance.account_id == account_id, TermsAcceptance.expires_at > now)
+        .order_by(TermsAcceptance.expires_at.desc())
+        .limit(1)
+    )
+    if floor is not None:
+        query = query.where(TermsVersion.published_at >= floor.published_at)
+    return TermsStatus(current, session.scalar(query))
+
+
+def accept_terms(
+    session: Session, *, account: Account, version_id: int, client: ClientInfo, actor: Actor, now: datetime
+) -> TermsAcceptance:
+    """Record that the account accepted the current version (version, UTC time, IP, user agent)."""
+    current = current_terms(session)
+    if current is None or current.id != version_id:
+        raise Conflict(_("These terms have been replaced; read the current version."))
+    acceptance = TermsAcceptance(
+        account_id=account.id,
+        terms_version_id=current.id,
+        accepted_at=now,
+        expires_at=now + ACCEPTANCE_VALIDITY,
+        ip=client.ip[:45],
+        user_agent=client.user_agent[:300],
+    )
+    session.add(acceptance)
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        action="auth.terms_accepted",
+        target=acceptance,
+        changes={"version": [None, current.version], "expires_at": [None, acceptance.expires_at]},
+    )
+    return acceptance
+
+
+def publish_terms(
+    session: Session,
+    *,
+    version: str,
+    title: str,
+    body_markdown: str,
+    requires_reacceptance: bool,
+    actor: Actor,
+    now: datetime,
+) -> TermsVersion:
+    """Publish a new version; with `requires_reacceptance` every officer must accept it again."""
+    problems = {}
+    if not version.strip():
+        problems["version"] = _("A version label is required.")
+    if not title.strip():
+        problems["title"] = _("A title is required.")
+    if not body_markdown.strip():
+        problems["body_markdown"] = _("The text is required.")
+    if problems:
+        raise ValidationFailed(_("The terms were not published."), fields=problems)
+    if session.scalar(select(TermsVersion.id).where(TermsVersion.version == version.strip())) is not None:
+        raise ValidationFailed(
+            _("The terms were not published."), fields={"version": _("This version exists.")}
+        )
+    row = TermsVersion(
+        version=version.strip(),
+        title=title.strip(),
+        body_markdown=body_markdown,
+        published_at=now,
+        requires_reacceptance=requires_reacceptance,
+        published_by_account_id=actor.id if actor.kind == "account" else None,
+    )
+    session.add(row)
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        action="auth.terms_published",
+        target=row,
+        changes={"version": [None, row.version], "requires_reacceptance": [None, requires_reacceptance]},
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class PendingOfficer:
+    """An officer who has not (re-)accepted the current terms."""
+
+    member_number: str
+    name: str
+    roles: tuple[str, ...]
+    has_account: bool
+
+
+def unaccepted_by_branch(session: Session, now: datetime) -> dict[str, list[PendingOfficer]]:
+    """Per org unit name (the grant's scope): officers without a valid acceptance of the current terms."""
+    grants = session.execute(
+        select(RoleGrant, Member, OrgUnit.name)
+        .join(Member, Member.id == RoleGrant.member_id)
+        .outerjoin(OrgUnit, OrgUnit.id == RoleGrant.scope_unit_id)
+        .where(RoleGrant.starts_at <= now, or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now))
+        .order_by(OrgUnit.name, Member.sort_name)
+    )
+    accounts = dict(session.execute(select(Account.member_id, Account.id)).all())
+    accepted_cache: dict[int, bool] = {}
+    grouped: dict[str, dict[str, PendingOfficer]] = {}
+    for grant, member, unit_name in grants:
+        account_id = accounts.get(member.id)
+        if account_id is not None:
+            if account_id not in accepted_cache:
+                accepted_cache[account_id] = terms_status(session, account_id, now).is_accepted
+            if accepted_cache[account_id]:
+                continue
+        bucket = grouped.setdefault(unit_name or "—", {})
+        known = bucket.get(member.member_number)
+        roles = (*known.roles, grant.role.value) if known else (grant.role.value,)
+        bucket[member.member_number] = PendingOfficer(
+            member.member_number, member.display_name, roles, account_id is not None
+        )
+    return {unit: list(people.values()) for unit, people in grouped.items()}
