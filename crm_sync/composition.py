@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config import Settings
 from crm_sync.adapters.civicrm import CiviCrmAdapter, CiviCrmClient
+from crm_sync.adapters.tryton import TrytonAdapter, TrytonClient
 from crm_sync.ports import CrmPort
 
 
@@ -16,5 +17,14 @@ def make_crm_port(settings: Settings) -> CrmPort:
             site_key=settings.crm_site_key,
             timeout=settings.crm_timeout_seconds,
         )
-        return CiviCrmAdapter(client, page_size=settings.pull_page_size)
-    raise ValueError(f"CRM adapter {settings.crm_adapter!r} is not available yet")
+        return CiviCrmAdapter(client, page_size=settings.pull_page_size, validate_in_worker=True)
+    if settings.crm_adapter == "tryton":
+        tryton = TrytonClient(
+            settings.crm_url,
+            database=settings.crm_database,
+            username=settings.crm_username,
+            password=settings.crm_password,
+            timeout=settings.crm_timeout_seconds,
+        )
+        return TrytonAdapter(tryton, page_size=min(settings.pull_page_size, 1000))
+    raise ValueError(f"CRM adapter {settings.crm_adapter!r} is not available")

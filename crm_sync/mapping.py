@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import phonenumbers
 
-from crm_sync.ports import CrmMember, CrmPosition
+from crm_sync.ports import CrmMember, CrmPosition, FieldConflict, MemberChange
 from portal.members import names
 
 # The replica columns a pull writes; everything else on `members` belongs to the portal.
@@ -20,6 +20,16 @@ MEMBER_FIELDS = (
     "member_since", "member_until", "dues_paid_through", "do_not_call", "do_not_email",
     "directory_consent", "interests", "competences",
 )  # fmt: skip
+
+# The replica fields a portal edit may change and the push delivers; the rest belongs to the CRM
+# (member number, membership status and dates, home branch) or to the portal itself.
+EDITABLE_FIELDS = frozenset({
+    "given_name", "infix", "family_name", "email", "mobile", "phone", "street", "house_number",
+    "house_number_suffix", "postcode", "city", "country", "birth_date", "do_not_call", "do_not_email",
+    "directory_consent", "interests", "competences",
+})  # fmt: skip
+_TEXT_FIELDS = frozenset({"given_name", "infix", "family_name", "street", "house_number_suffix", "city"})
+_FLAG_FIELDS = frozenset({"do_not_call", "do_not_email", "directory_consent"})
 
 _DUTCH_MOBILE = re.compile(r"^(?:\+31|0031|0)[\s-]*6[\s-]*((?:\d[\s-]*){8})$")
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
@@ -90,7 +100,8 @@ def _canonical(value: Any) -> Any:
 
 def row_hash(values: dict[str, Any], branch_crm_id: str | None, is_trashed: bool) -> str:
     """SHA-256 over the mapped fields, so an unchanged member costs no write."""
-    canonical = {name: _canonical(values[name]) for name in MEMBER_FIELDS}
+    # orjson writes dates as ISO text and enums by value: the same canonical form as `plain`, but fast.
+    canonical = {name: values[name] for name in MEMBER_FIELDS}
     canonical["branch"] = branch_crm_id
     canonical["trashed"] = is_trashed
     return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -104,3 +115,54 @@ def position_values(record: CrmPosition) -> dict[str, Any]:
         "end_date": record.end_date,
         "public": record.public,
     }
+
+
+def canonical_edit(name: str, value: Any, *, country: str = "NL") -> Any:
+    """An edited value in the form the pull would store it, so a pushed edit reads back unchanged."""
+    if name in _TEXT_FIELDS:
+        return str(value or "").strip()
+    if name == "email":
+        return str(value or "").strip().lower()
+    if name in {"mobile", "phone"}:
+        return normalise_phone(str(value or ""), country or "NL")
+    if name == "postcode":
+        return normalise_postcode(str(value or ""), country or "NL")
+    if name == "country":
+        return (str(value or "") or "NL").strip().upper()
+    if name in _FLAG_FIELDS:
+        return bool(value)
+    if name in {"interests", "competences"}:
+        return sorted({str(item).strip() for item in value or () if str(item).strip()})
+    return value
+
+
+def plain(value: Any) -> Any:
+    """A JSON form of a replica value (dates as ISO text, enums by value) for payloads and comparisons."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return _canonical(value)
+
+
+def replica_values(member: Any) -> dict[str, Any]:
+    """The mapped fields of a replica row (ORM object or row), as `member_values` produces them."""
+    return {name: getattr(member, name) for name in MEMBER_FIELDS}
+
+
+def compare_for_push(
+    change: MemberChange, current: dict[str, Any]
+) -> tuple[list[FieldConflict], dict[str, Any]]:
+    """Per field: skip what the CRM already holds, write what it still holds as the portal saw it, and
+    call anything else a conflict (unless an admin forces the change). All values in `plain` form."""
+    conflicts: list[FieldConflict] = []
+    due: dict[str, Any] = {}
+    for name, value in change.values.items():
+        crm_value, base = current.get(name), change.previous.get(name)
+        if crm_value == value:
+            continue
+        if crm_value != base and not change.force:
+            conflicts.append(FieldConflict(name, crm_value, value, base))
+        else:
+            due[name] = value
+    return conflicts, due

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_sync.models import SyncOutcome, SyncRun
+from crm_sync.push.state import outbox_summary
 from portal.core.clock import utcnow
 from portal.members.models import Member
 
@@ -22,6 +23,7 @@ class SyncStatus:
     members_removed: int
     last_success_at: datetime | None
     recent_runs: list[dict[str, Any]]
+    outbox: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -34,6 +36,7 @@ class SyncStatus:
             "last_successful_pull_at": self.last_success_at.isoformat() if self.last_success_at else None,
             "last_successful_pull_age_seconds": age,
             "recent_runs": self.recent_runs,
+            "outbox": self.outbox,
         }
 
 
@@ -51,6 +54,7 @@ def sync_status(session: Session, *, runs: int = 10) -> SyncStatus:
         members_active=active,
         members_removed=removed,
         last_success_at=last_success,
+        outbox=outbox_summary(session),
         recent_runs=[
             {
                 "id": run.id,

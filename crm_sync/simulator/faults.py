@@ -29,10 +29,11 @@ class Faults:
         self._seed = seed
         self._rng = random.Random(f"{seed}:faults")
         self.settings = FaultSettings()
+        self.fail_after_write = 0
 
     def update(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply a /_sim/faults body: absent keys keep their value, {"reset": true} resets."""
-        unknown = set(changes) - {*asdict(self.settings), "reset", "seed"}
+        unknown = set(changes) - {*asdict(self.settings), "reset", "seed", "fail_after_write"}
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         with self._lock:
@@ -54,6 +55,11 @@ class Faults:
                 current.rate_limit_retry_after = (
                     None if retry is None else _int(retry, "rate_limit_retry_after")
                 )
+            if changes.get("reset"):
+                self.fail_after_write = 0
+            if "fail_after_write" in changes:
+                # The next N writes are applied, then answered with the generic 500.
+                self.fail_after_write = _int(changes["fail_after_write"], "fail_after_write")
             if "down" in changes:
                 if not isinstance(changes["down"], bool):
                     raise ValueError("down must be true or false")
@@ -64,6 +70,14 @@ class Faults:
         """Return the current settings as a plain dict."""
         with self._lock:
             return asdict(self.settings)
+
+    def take_fail_after_write(self) -> bool:
+        """Whether this applied write must be answered with an error (counts the budget down)."""
+        with self._lock:
+            if self.fail_after_write <= 0:
+                return False
+            self.fail_after_write -= 1
+            return True
 
     def decide(self) -> tuple[Outcome, int | None]:
         """Sleep for the latency, then say how this call ends (and Retry-After if throttled)."""

@@ -131,6 +131,9 @@ class SimulatorApp:
             # Odd shapes (a list where an object belongs …) get CiviCRM's answer, not a traceback.
             self._record(is_write, entity, action, params, 500)
             return _generic_error(500, f"malformed params: {type(error).__name__}: {error}", where)
+        if is_write and self.faults.take_fail_after_write():
+            self._record(is_write, entity, action, params, 500)
+            return _generic_error(500, "injected error after the write was applied", where)
         self._record(is_write, entity, action, params, 200)
         return _json(body)
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import requests
 
-from crm_sync.ports import CrmError, CrmUnavailable
+from crm_sync.ports import CrmCredentialsRefused, CrmError, CrmUnavailable
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -53,6 +53,9 @@ class CiviCrmClient:
                 f"CiviCRM answered {response.status_code} to {entity}.{action}",
                 retry_after=_retry_after(response),
             )
+        if response.status_code == 401:
+            # A refused credential is a configuration problem: wait, never hammer the login.
+            raise CrmCredentialsRefused(f"CiviCRM refused the credentials (401) on {entity}.{action}")
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -62,9 +65,10 @@ class CiviCrmClient:
             ) from None
         if response.status_code != 200 or not isinstance(body, dict) or "error_code" in body:
             message = body.get("error_message", "") if isinstance(body, dict) else ""
+            # CiviCRM hides the reason of a 500 (validation or a hiccup alike): it may be worth a retry.
             raise CrmError(
                 f"CiviCRM refused {entity}.{action} ({response.status_code}): {message}"[:500],
-                retryable=False,
+                retryable=response.status_code >= 500,
             )
         return body
 

@@ -1,0 +1,351 @@
+"""The CiviCRM read path: org units from Organization contacts, members from Individuals with their
+primary e-mail/phone/address and Membership, positions from Relationships (docs/civicrm-contract.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from crm_sync.adapters import pipeline
+from crm_sync.adapters.civicrm.client import CiviCrmClient
+from crm_sync.adapters.civicrm.schemas import (
+    CIVI_DATETIME,
+    IndividualSchema,
+    MembershipSchema,
+    OrganizationSchema,
+    RelationshipSchema,
+    load_each,
+)
+from crm_sync.adapters.civicrm.vocabulary import (
+    INDIVIDUAL_SELECT,
+    LEVELS,
+    MEMBERSHIP_SELECT,
+    MEMBERSHIP_STATUSES,
+    ORGANIZATION_SELECT,
+    POSITION_FUNCTIONS,
+    RELATIONSHIP_SELECT,
+    STATUS_RANK,
+    UNIT_KINDS,
+)
+from crm_sync.ports import CrmMember, CrmMembershipState, CrmOrgUnit, CrmPosition, InvalidRecord, Page
+from portal.members.models import MembershipStatus
+
+ENDED_STATUSES = (MembershipStatus.CANCELLED, MembershipStatus.DECEASED)
+
+
+def civi_time(moment: datetime) -> str:
+    """A moment in CiviCRM's site time (UTC here): 'YYYY-MM-DD HH:MM:SS'."""
+    return moment.astimezone(UTC).strftime(CIVI_DATETIME)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def _choose(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The most "alive" membership per contact (current before new before grace …, latest end first)."""
+    chosen: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        current = chosen.get(row["contact_id"])
+        rank = (STATUS_RANK[row["status"]], -(row["end_date"] or date.min).toordinal())
+        if current is None or rank < (
+            STATUS_RANK[current["status"]],
+            -(current["end_date"] or date.min).toordinal(),
+        ):
+            chosen[row["contact_id"]] = row
+    return chosen
+
+
+def choose_memberships(
+    rows: list[dict[str, Any]],
+) -> tuple[dict[int, dict[str, Any]], list[InvalidRecord]]:
+    """Validate membership rows (marshmallow) and choose one per contact."""
+    good, bad = load_each(MembershipSchema(), rows)
+    invalid = [InvalidRecord("membership", crm_id, errors) for crm_id, errors in bad]
+    known = []
+    for row in good:
+        status = MEMBERSHIP_STATUSES.get(row["status"])
+        if status is None:
+            invalid.append(InvalidRecord("membership", str(row["id"]), {"status_id:name": ["unknown"]}))
+            continue
+        known.append(row | {"status": status})
+    return _choose(known), invalid
+
+
+def _scan_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A light parse for the nightly change scan: nothing here is applied, it only picks contacts to
+    refetch (and the refetch validates in full). A row that does not parse is left to that refetch."""
+    parsed = []
+    for row in rows:
+        try:
+            parsed.append(
+                {
+                    "contact_id": int(row["contact_id"]),
+                    "status": MEMBERSHIP_STATUSES[row["status_id:name"]],
+                    "join_date": date.fromisoformat(row["join_date"]) if row.get("join_date") else None,
+                    "end_date": date.fromisoformat(row["end_date"]) if row.get("end_date") else None,
+                }
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return parsed
+
+
+def membership_dates(membership: dict[str, Any], status: MembershipStatus) -> dict[str, date | None]:
+    """Member since / until / dues paid through, from the chosen membership."""
+    return {
+        "member_since": membership["join_date"],
+        "member_until": membership["end_date"] if status in ENDED_STATUSES else None,
+        "dues_paid_through": membership["end_date"],
+    }
+
+
+@dataclass(frozen=True)
+class RawMembers:
+    """One page of Individuals with their Membership and non-primary Phone rows (CiviCRM's JSON)."""
+
+    contacts: list[dict[str, Any]]
+    memberships: list[dict[str, Any]]
+    phones: list[dict[str, Any]]
+
+
+def _member(row: dict[str, Any], membership: dict[str, Any], others: dict[str, str]) -> CrmMember:
+    status: MembershipStatus = membership["status"]
+    if row["is_deceased"]:
+        status = MembershipStatus.DECEASED
+    primary_is_mobile = row["phone_type"] == "Mobile"
+    primary = row["phone"]
+    return CrmMember(
+        crm_id=str(row["id"]),
+        member_number=row["member_number"],
+        given_name=row["first_name"],
+        infix=row["middle_name"],
+        family_name=row["last_name"],
+        status=status,
+        branch_crm_id=str(row["branch_id"]) if row["branch_id"] else None,
+        email=row["email"],
+        mobile=primary if primary and primary_is_mobile else others.get("mobile", ""),
+        phone=primary if primary and not primary_is_mobile else others.get("phone", ""),
+        street=row["street_name"],
+        house_number=row["street_number"],
+        house_number_suffix=row["street_number_suffix"],
+        postcode=row["postal_code"],
+        city=row["city"],
+        country=row["country"] or "NL",
+        birth_date=row["birth_date"],
+        **membership_dates(membership, status),
+        do_not_call=row["do_not_phone"],
+        do_not_email=row["do_not_email"] or row["is_opt_out"],
+        directory_consent=row["directory_consent"],
+        interests=tuple(row["interests"]),
+        competences=tuple(row["competences"]),
+        modified_at=_aware(row["modified_date"]),
+        is_trashed=row["is_deleted"],
+    )
+
+
+def members_from_rows(raw: RawMembers) -> Page[CrmMember]:
+    """Validate (marshmallow) and map one raw page; a bad record is reported with its id and skipped."""
+    good, bad = load_each(IndividualSchema(), raw.contacts)
+    invalid = [InvalidRecord("member", crm_id, errors) for crm_id, errors in bad]
+    memberships, membership_invalid = choose_memberships(raw.memberships)
+    invalid.extend(membership_invalid)
+    others: dict[int, dict[str, str]] = {}
+    for row in raw.phones:
+        kind = "mobile" if row.get("phone_type_id:name") == "Mobile" else "phone"
+        others.setdefault(int(row["contact_id"]), {}).setdefault(kind, str(row.get("phone") or ""))
+    members = [
+        _member(row, memberships[row["id"]], others.get(row["id"], {}))
+        for row in good
+        if row["id"] in memberships
+    ]
+    return Page(members, invalid, cursor=str(raw.contacts[-1]["id"]) if raw.contacts else "")
+
+
+class CiviCrmReader:
+    """Reads party data through CiviCRM APIv4 with keyset paging."""
+
+    client: CiviCrmClient
+    page_size: int
+    validate_in_worker: bool
+
+    def _keyset(
+        self, entity: str, select: list[str], where: list[Any], *, page_size: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of rows ordered by id, each page asking for ids above the last one seen."""
+        size = page_size or self.page_size
+        last_id = 0
+        while True:
+            params = {
+                "select": select,
+                "where": [*where, ["id", ">", last_id]],
+                "orderBy": {"id": "ASC"},
+                "limit": size,
+            }
+            rows: list[dict[str, Any]] = self.client.call(entity, "get", params).get("values", [])
+            if not rows:
+                return
+            yield rows
+            last_id = int(rows[-1]["id"])
+            if len(rows) < size:
+                return
+
+    def fetch_org_units(self) -> Iterator[Page[CrmOrgUnit]]:
+        """Organization contacts with one of the party's sub-types."""
+        where = [["contact_type", "=", "Organization"], ["is_deleted", "=", False]]
+        for rows in self._keyset("Contact", ORGANIZATION_SELECT, where):
+            good, bad = load_each(OrganizationSchema(), rows)
+            units: list[CrmOrgUnit] = []
+            invalid = [InvalidRecord("org_unit", crm_id, errors) for crm_id, errors in bad]
+            for row in good:
+                kind = next(
+                    (UNIT_KINDS[name] for name in row["contact_sub_type"] if name in UNIT_KINDS), None
+                )
+                level = LEVELS.get(row["level"])
+                if kind is None or level is None:
+                    invalid.append(
+                        InvalidRecord("org_unit", str(row["id"]), {"contact_sub_type": ["unknown"]})
+                    )
+                    continue
+                units.append(
+                    CrmOrgUnit(
+                        crm_id=str(row["id"]),
+                        parent_crm_id=str(row["parent_id"]) if row["parent_id"] else None,
+                        name=row["organization_name"],
+                        kind=kind,
+                        level=level,
+                        code=row["code"],
+                        municipality=row["municipality"],
+                        province=row["province"],
+                    )
+                )
+            yield Page(units, invalid)
+
+    def _raw_page(self, rows: list[dict[str, Any]]) -> RawMembers:
+        """A page of contacts with their memberships and non-primary phones, as CiviCRM sent them."""
+        ids = [row["id"] for row in rows if isinstance(row.get("id"), int)]
+        if not ids:
+            return RawMembers(rows, [], [])
+        memberships = self.client.call(
+            "Membership",
+            "get",
+            {"select": MEMBERSHIP_SELECT, "where": [["contact_id", "IN", ids]], "orderBy": {"id": "ASC"}},
+        ).get("values", [])
+        phones = self.client.call(
+            "Phone",
+            "get",
+            {
+                "select": ["id", "contact_id", "phone", "phone_type_id:name"],
+                "where": [["contact_id", "IN", ids], ["is_primary", "=", False]],
+                "orderBy": {"id": "ASC"},
+            },
+        ).get("values", [])
+        return RawMembers(rows, memberships, phones)
+
+    def _members_page(self, rows: list[dict[str, Any]]) -> Page[CrmMember]:
+        return members_from_rows(self._raw_page(rows))
+
+    def fetch_members(self, *, changed_since: datetime | None = None) -> Iterator[Page[CrmMember]]:
+        """Individuals that have a membership, trashed ones included (they become tombstones)."""
+        where: list[Any] = [["contact_type", "=", "Individual"], ["is_deleted", "IN", [False, True]]]
+        if changed_since is not None:
+            where.append(["modified_date", ">=", civi_time(changed_since)])
+        raw = (self._raw_page(rows) for rows in self._keyset("Contact", INDIVIDUAL_SELECT, where))
+        if changed_since is None and self.validate_in_worker:  # a full pull: hundreds of pages
+            yield from pipeline.in_worker(raw, members_from_rows)
+        else:
+            yield from (members_from_rows(page) for page in raw)
+
+    def fetch_members_by_id(self, crm_ids: Sequence[str]) -> Iterator[Page[CrmMember]]:
+        """The named Individuals (trashed ones flagged), a page at a time."""
+        ids = sorted({int(crm_id) for crm_id in crm_ids if crm_id.isdigit()})
+        for start in range(0, len(ids), self.page_size):
+            chunk = ids[start : start + self.page_size]
+            where = [
+                ["contact_type", "=", "Individual"],
+                ["is_deleted", "IN", [False, True]],
+                ["id", "IN", chunk],
+            ]
+            rows = self.client.call(
+                "Contact", "get", {"select": INDIVIDUAL_SELECT, "where": where, "orderBy": {"id": "ASC"}}
+            ).get("values", [])
+            if rows:
+                yield self._members_page(rows)
+
+    def fetch_memberships(self) -> Iterator[Page[CrmMembershipState]]:
+        """Every contact's chosen membership, paged by contact so no contact is split over two pages."""
+        size = min(10000, self.page_size * 5)
+        start = 0
+        while True:
+            rows: list[dict[str, Any]] = self.client.call(
+                "Membership",
+                "get",
+                {
+                    "select": MEMBERSHIP_SELECT,
+                    "where": [["contact_id", ">=", start]],
+                    "orderBy": {"contact_id": "ASC", "id": "ASC"},
+                    "limit": size,
+                },
+            ).get("values", [])
+            full = len(rows) == size
+            last_contact = int(rows[-1]["contact_id"]) if rows else 0
+            if full and int(rows[0]["contact_id"]) != last_contact:
+                rows = [
+                    row for row in rows if int(row["contact_id"]) != last_contact
+                ]  # fetched whole next time
+                start = last_contact
+            else:
+                start = last_contact + 1
+            chosen = _choose(_scan_rows(rows))
+            states = [
+                CrmMembershipState(str(contact_id), row["status"], **membership_dates(row, row["status"]))
+                for contact_id, row in chosen.items()
+            ]
+            yield Page(states)
+            if not full:
+                return
+
+    def fetch_positions(self, *, changed_since: datetime | None = None) -> Iterator[Page[CrmPosition]]:
+        """Relationships of the party's position types."""
+        where: list[Any] = [["relationship_type_id:name", "IN", list(POSITION_FUNCTIONS)]]
+        if changed_since is not None:
+            where.append(["modified_date", ">=", civi_time(changed_since)])
+        for rows in self._keyset("Relationship", RELATIONSHIP_SELECT, where):
+            good, bad = load_each(RelationshipSchema(), rows)
+            invalid = [InvalidRecord("position", crm_id, errors) for crm_id, errors in bad]
+            positions = [
+                CrmPosition(
+                    crm_id=str(row["id"]),
+                    member_crm_id=str(row["contact_id_a"]),
+                    org_unit_crm_id=str(row["contact_id_b"]),
+                    function=POSITION_FUNCTIONS[row["relationship_type"]],
+                    start_date=row["start_date"],
+                    end_date=row["end_date"],
+                    public=row["is_public"],
+                    modified_at=_aware(row["modified_date"]),
+                )
+                for row in good
+                if row["relationship_type"] in POSITION_FUNCTIONS
+            ]
+            yield Page(positions, invalid, cursor=str(rows[-1]["id"]))
+
+    def fetch_position_ids(self) -> Iterator[list[str]]:
+        """Ids of every position-type relationship, in big pages of ids only."""
+        where: list[Any] = [["relationship_type_id:name", "IN", list(POSITION_FUNCTIONS)]]
+        for rows in self._keyset("Relationship", ["id"], where, page_size=10000):
+            yield [str(row["id"]) for row in rows]
+
+    def fetch_member_ids(self) -> Iterator[list[str]]:
+        """Ids of all Individuals not in the trash, in big pages of ids only."""
+        where = [["contact_type", "=", "Individual"], ["is_deleted", "=", False]]
+        for rows in self._keyset("Contact", ["id"], where, page_size=10000):
+            yield [str(row["id"]) for row in rows]
+
+    def find_survivor(self, crm_id: str) -> str | None:
+        """`Contact.getMergedTo`: the contact this one was merged into (chains followed by CiviCRM)."""
+        if not crm_id.isdigit():
+            return None
+        values = self.client.call("Contact", "getMergedTo", {"contact_id": int(crm_id)}).get("values", [])
+        return str(values[0]["id"]) if values else None

@@ -1,0 +1,43 @@
+"""Run the benchmarks: every `tests/bench/bench_*.py` whose name contains PATTERN (all without one).
+
+    python tests/bench/run.py [PATTERN]      # make bench BENCH=pattern
+
+Each script runs as its own process with the same Python; its output streams through as it comes.
+Exits non-zero when any script failed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(arguments: list[str]) -> int:
+    """Run the matching scripts one after another."""
+    pattern = arguments[0] if arguments else ""
+    scripts = sorted(path for path in HERE.glob("bench_*.py") if pattern in path.stem)
+    if not scripts:
+        print(f"no benchmark matches {pattern!r}")
+        return 2
+    failed = []
+    for script in scripts:
+        print(f"=== {script.name}", flush=True)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parents[1], check=False)
+        print(
+            f"=== {script.name}: exit {result.returncode} after {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+        if result.returncode != 0:
+            failed.append(script.name)
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
