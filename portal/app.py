@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -13,6 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from audit import cli as audit_cli
 from config import Settings, load_settings
 from crm_sync import cli as crm_cli
+from portal import jobs
+from portal.admin import views as admin_views
+from portal.auth import views as auth_views
 from portal.core import cli as db_cli
 from portal.core import context, error_pages, security_headers
 from portal.core.database import Database
@@ -20,6 +23,8 @@ from portal.core.events import EventBus
 from portal.core.extension import PortalState, install
 from portal.core.mailer import SmtpMailer
 from portal.home import views as home_views
+from portal.meetings import views as meeting_views
+from portal.members import views as members_views
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 csrf = CSRFProtect()
@@ -84,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         context.request_id.set(request.headers.get("X-Request-Id", "")[:32] or context.new_request_id())
 
     @app.after_request
-    def tag_response(response):  # type: ignore[no-untyped-def]
+    def tag_response(response: Response) -> Response:
         response.headers["X-Request-Id"] = context.request_id.get()
         return response
 
@@ -100,7 +105,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     security_headers.init_app(app, production=settings.is_production)
     error_pages.init_app(app)
 
-    for feature in (db_cli, audit_cli, crm_cli, home_views):
+    for feature in (
+        db_cli,
+        audit_cli,
+        crm_cli,
+        auth_views,
+        home_views,
+        meeting_views,
+        members_views,
+        admin_views,
+        jobs,
+    ):
         feature.init_app(app)
 
     logging.getLogger("portal").setLevel(logging.INFO)

@@ -80,9 +80,8 @@ def main() -> None:
         _wait_for(f"{settings.crm_url}/_sim/health", seconds=300, process=simulator)
         print(f"  CRM simulator {settings.crm_url} (CiviCRM APIv4, {DEMO_MEMBERS} members, seed {DEMO_SEED})")
         catcher.start()
-        print(
-            f"  mail catcher  smtp://{settings.smtp_host}:{settings.smtp_port} (messages in {instance / 'mail'})"
-        )
+        mail_address = f"smtp://{settings.smtp_host}:{settings.smtp_port}"
+        print(f"  mail catcher  {mail_address} (messages in {instance / 'mail'})")
         app = create_app(settings)
         port = make_crm_port(settings)
         try:

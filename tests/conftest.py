@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from crm_sync.simulator.testing import SimulatorHandle, running_simulator
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from config import Settings
+from crm_sync.simulator.testing import SimulatorHandle, running_simulator
 from portal.app import create_app
 from portal.core import schema
 from portal.core.database import Database
@@ -184,3 +187,230 @@ def crm(tmp_path: Path, simulator_template: Path) -> Iterator[SimulatorHandle]:
 def crm_settings(settings: Settings, crm: SimulatorHandle) -> Settings:
     """Settings pointing at the running simulator."""
     return settings.replace(crm_url=crm.url, crm_api_key=crm.api_key)
+
+
+# --- auth ---
+# Accounts and signed-in clients go through the real sign-in views (portal.auth.testing).
+
+
+@pytest.fixture
+def org_tree(db_session: Session):  # type: ignore[no-untyped-def]
+    """national → regions → branches (portal.auth.testing.OrgTree), committed."""
+    from portal.auth.testing import make_org_tree
+
+    tree = make_org_tree(db_session)
+    db_session.commit()
+    return tree
+
+
+@pytest.fixture
+def member_factory(db_session: Session, org_tree):  # type: ignore[no-untyped-def]
+    """`member_factory(**overrides)`: a current member (default branch: `org_tree.branch`), committed."""
+    from portal.members.testing import make_member
+
+    def build(**overrides):  # type: ignore[no-untyped-def]
+        overrides.setdefault("branch_id", org_tree.branch.id)
+        member = make_member(db_session, **overrides)
+        db_session.commit()
+        return member
+
+    return build
+
+
+@pytest.fixture
+def account_factory(app: Flask, db_session: Session, member_factory):  # type: ignore[no-untyped-def]
+    """`account_factory(roles=[(Role, unit_id)], totp=True, terms_accepted=True, **member_overrides)`."""
+    from portal.auth.testing import make_account
+
+    def build(*, member=None, roles=(), totp=True, terms_accepted=True, password=None, **overrides):  # type: ignore[no-untyped-def]
+        member = member or member_factory(**overrides)
+        extra = {"password": password} if password else {}
+        return make_account(
+            db_session,
+            member,
+            roles=roles,
+            totp=totp,
+            terms_accepted=terms_accepted,
+            keys=app.extensions["auth_keys"],
+            **extra,
+        )
+
+    return build
+
+
+@pytest.fixture
+def signed_in_client(app: Flask, account_factory):  # type: ignore[no-untyped-def]
+    """`signed_in_client(role=None, unit_id=None, **options) -> (client, credentials)`, a new client."""
+    from portal.auth.testing import sign_in
+
+    def build(role=None, unit_id=None, **options):  # type: ignore[no-untyped-def]
+        roles = [(role, unit_id)] if role is not None else []
+        _account, credentials = account_factory(roles=roles, **options)
+        client = app.test_client()
+        sign_in(client, credentials)
+        return client, credentials
+
+    return build
+
+
+# --- crm sync (issue 4) ---
+# A portal app wired to the simulator and filled by a first pull; a real trytond from its own venv.
+
+TRYTON_VENV = Path(__file__).resolve().parents[1] / "instance" / "tryton-venv"
+
+
+@pytest.fixture
+def crm_app(crm_settings: Settings) -> Iterator[Flask]:
+    """A portal app whose CRM is the running simulator."""
+    application = create_app(crm_settings)
+    yield application
+    application.extensions["portal"].database.dispose()
+
+
+@pytest.fixture
+def synced(crm_app: Flask, crm_settings: Settings) -> Database:
+    """The app's database after a first full pull from the simulator."""
+    from crm_sync.composition import make_crm_port
+    from crm_sync.pull import pull_full
+
+    database: Database = crm_app.extensions["portal"].database
+    port = make_crm_port(crm_settings)
+    try:
+        pull_full(database, port, max_removed_share=0.02)
+    finally:
+        port.close()
+    return database
+
+
+@pytest.fixture
+def edit_member(synced: Database):  # type: ignore[no-untyped-def]
+    """`edit_member(member_id, **changes) -> outbox message ids`: a committed portal edit (no push yet)."""
+    from portal.core.actors import Actor
+    from portal.members.models import Member
+    from portal.members.services import update_member
+
+    def edit(member_id: int, **changes):  # type: ignore[no-untyped-def]
+        with synced.transaction() as session:
+            member = session.get_one(Member, member_id)
+            result = update_member(session, actor=Actor.system("test-editor"), member=member, changes=changes)
+            return result.message_ids
+
+    return edit
+
+
+@pytest.fixture(scope="session")
+def tryton_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Tryton database with party + party_relationship and a small seeded party (built once)."""
+    from crm_sync.adapters.tryton.testing import ensure_trytond, prepare_database, running_trytond, seed_party
+
+    ensure_trytond(TRYTON_VENV)
+    folder = tmp_path_factory.mktemp("tryton-template")
+    prepare_database(folder)
+    with running_trytond(folder) as handle:
+        client = handle.client()
+        seed_party(client)
+        client.close()
+    return folder
+
+
+@pytest.fixture
+def tryton(tmp_path: Path, tryton_template: Path):  # type: ignore[no-untyped-def]
+    """A real trytond on loopback serving this test's own copy of the seeded database."""
+    from crm_sync.adapters.tryton.testing import running_trytond
+
+    folder = tmp_path / "tryton"
+    shutil.copytree(tryton_template / "db", folder / "db")
+    with running_trytond(folder) as handle:
+        yield handle
+
+
+@pytest.fixture
+def tryton_settings(settings: Settings, tryton) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings pointing the portal at the running trytond."""
+    return settings.replace(
+        crm_adapter="tryton",
+        crm_url=tryton.url,
+        crm_database=tryton.database,
+        crm_username=tryton.username,
+        crm_password=tryton.password,
+    )
+
+
+# --- browser (shared by every feature's journeys) ---
+# A real HTTP server in a thread serving the test's app, and Debian's chromium driven by Playwright.
+
+CHROMIUM_PATH = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """Debian's chromium under Playwright (no browser download works here); required where marked browser."""
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM_PATH}: apt-get install chromium (CI installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium):  # type: ignore[no-untyped-def]
+    """A fresh browser context with a phone-sized viewport (390×844), Dutch."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="nl-NL", has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop_page(chromium):  # type: ignore[no-untyped-def]
+    """A fresh browser context with a desktop viewport, Dutch."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# --- meetings ---
+# A meeting with a signed-in steward (portal.meetings.testing has the door helpers).
+
+
+@pytest.fixture
+def meeting_door(app: Flask, db_session: Session, org_tree, member_factory, account_factory):  # type: ignore[no-untyped-def]
+    """A frozen meeting under way in `org_tree.branch`, one in `sibling`, a voter, a lapsed member and a
+    signed-in steward of the first meeting (its test client under "steward")."""
+    from datetime import timedelta
+
+    from portal.auth.testing import sign_in
+    from portal.core.clock import utcnow
+    from portal.meetings import services
+    from portal.meetings.testing import CHAIR, accept_terms, make_frozen_meeting
+    from portal.members.models import MembershipStatus
+
+    today = utcnow().date()
+    voter = member_factory(given_name="Anna", family_name="Vries", infix="de")
+    lapsed = member_factory(status=MembershipStatus.LAPSED, member_until=today - timedelta(days=30))
+    meeting = make_frozen_meeting(db_session, org_unit_id=org_tree.branch.id, title="ALV Utrecht")
+    other = make_frozen_meeting(db_session, org_unit_id=org_tree.sibling.id, title="ALV Zeist")
+    steward_account, steward_credentials = account_factory(given_name="Sam", family_name="Steward")
+    services.assign_steward(
+        db_session, meeting=meeting, member_number=steward_credentials.member_number, actor=CHAIR
+    )
+    db_session.commit()
+    accept_terms(db_session, steward_account.id)
+    steward = app.test_client()
+    sign_in(steward, steward_credentials)
+    return {"meeting": meeting, "other": other, "voter": voter, "lapsed": lapsed, "steward": steward,
+            "steward_member_id": steward_credentials.member_id}  # fmt: skip

@@ -24,7 +24,7 @@ def _wants_json() -> bool:
 
 def _respond(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
     if _wants_json():
-        body = {"error": code, "message": message, "request_id": context.request_id.get()}
+        body: dict[str, object] = {"error": code, "message": message, "request_id": context.request_id.get()}
         if fields:
             body["fields"] = fields
         response = jsonify(body)

@@ -39,7 +39,7 @@ def install(app: Flask, state: PortalState) -> None:
 
 def state() -> PortalState:
     """The current app's portal state."""
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def settings() -> Settings:

@@ -34,7 +34,7 @@ class CaughtMail:
     def text(self) -> str:
         """The plain-text body."""
         part = self.message.get_body(preferencelist=("plain",))
-        return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+        return part.get_content() if part is not None else ""
 
 
 class _Handler:
@@ -45,7 +45,7 @@ class _Handler:
         raw = envelope.original_content or b""
         message = email.message_from_bytes(raw, policy=email.policy.default)
         self.catcher.store(
-            CaughtMail(str(envelope.mail_from), tuple(str(r) for r in envelope.rcpt_tos), message),  # type: ignore[arg-type]
+            CaughtMail(str(envelope.mail_from), tuple(str(r) for r in envelope.rcpt_tos), message),
             raw,
         )
         return "250 Message accepted"

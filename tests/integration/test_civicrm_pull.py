@@ -69,8 +69,9 @@ def test_a_second_pull_of_unchanged_data_writes_nothing(pulled: Database, crm_se
         assert dict(session.execute(select(Member.id, Member.version)).all()) == versions
 
 
-def test_changed_members_are_updated_with_an_audit_diff(pulled: Database, crm_settings: Settings,
-                                                        crm: SimulatorHandle) -> None:
+def test_changed_members_are_updated_with_an_audit_diff(
+    pulled: Database, crm_settings: Settings, crm: SimulatorHandle
+) -> None:
     crm.churn(1.0, 5)
     port = make_crm_port(crm_settings)
     run = pull_everything(pulled, port, max_removed_share=0.5)
@@ -81,7 +82,9 @@ def test_changed_members_are_updated_with_an_audit_diff(pulled: Database, crm_se
             select(AuditEntry).where(AuditEntry.action == "member.updated_from_crm")
         ).all()
         assert updates
-        assert all(entry.changes and all(len(pair) == 2 for pair in entry.changes.values()) for entry in updates)
+        assert all(
+            entry.changes and all(len(pair) == 2 for pair in entry.changes.values()) for entry in updates
+        )
         assert verify_chain(session).is_intact
 
 
@@ -90,8 +93,15 @@ def test_the_removal_guard_aborts_before_changing_anything(pulled: Database, crm
         # members the CRM does not know would all vanish: far more than 2 %
         template = session.scalars(select(Member).limit(1)).one()
         for index in range(40):
-            session.add(Member(crm_id=f"ghost-{index}", member_number=f"G{index}", family_name="Ghost",
-                               status=MembershipStatus.CURRENT, branch_id=template.branch_id))
+            session.add(
+                Member(
+                    crm_id=f"ghost-{index}",
+                    member_number=f"G{index}",
+                    family_name="Ghost",
+                    status=MembershipStatus.CURRENT,
+                    branch_id=template.branch_id,
+                )
+            )
     with pulled.transaction() as session:
         snapshot = sorted(session.execute(select(Member.id, Member.row_hash, Member.removed_at)).all())
     port = make_crm_port(crm_settings)
@@ -99,9 +109,12 @@ def test_the_removal_guard_aborts_before_changing_anything(pulled: Database, crm
         pull_everything(pulled, port, max_removed_share=0.02)
     port.close()
     with pulled.transaction() as session:
-        assert sorted(session.execute(select(Member.id, Member.row_hash, Member.removed_at)).all()) == snapshot
+        assert (
+            sorted(session.execute(select(Member.id, Member.row_hash, Member.removed_at)).all()) == snapshot
+        )
         last = session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
-        assert last is not None and last.outcome == SyncOutcome.ABORTED
+        assert last is not None
+        assert last.outcome == SyncOutcome.ABORTED
         assert "would be removed" in last.error
 
 
@@ -119,8 +132,9 @@ def test_flask_crm_pull_and_status(crm_settings: Settings) -> None:
     assert health["last_successful_pull_age_seconds"] is not None
 
 
-def test_crm_down_fails_the_run_and_leaves_the_replica(pulled: Database, crm_settings: Settings,
-                                                       crm: SimulatorHandle) -> None:
+def test_crm_down_fails_the_run_and_leaves_the_replica(
+    pulled: Database, crm_settings: Settings, crm: SimulatorHandle
+) -> None:
     crm.set_faults(down=True)
     port = make_crm_port(crm_settings)
     with pytest.raises(CrmUnavailable):
@@ -128,8 +142,11 @@ def test_crm_down_fails_the_run_and_leaves_the_replica(pulled: Database, crm_set
     port.close()
     with pulled.transaction() as session:
         last = session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
-        assert last is not None and last.outcome == SyncOutcome.FAILED
-        assert session.scalar(select(func.count()).select_from(Member).where(Member.removed_at.is_(None))) >= 380
+        assert last is not None
+        assert last.outcome == SyncOutcome.FAILED
+        assert (
+            session.scalar(select(func.count()).select_from(Member).where(Member.removed_at.is_(None))) >= 380
+        )
 
 
 def test_adapter_reports_refusals_and_rate_limits(crm: SimulatorHandle) -> None:
@@ -150,5 +167,3 @@ def test_unreachable_crm_is_unavailable_not_a_crash() -> None:
     adapter = CiviCrmAdapter(CiviCrmClient("http://127.0.0.1:9", api_key="k", timeout=1))
     with pytest.raises(CrmUnavailable):
         next(iter(adapter.fetch_org_units()))
-
-

@@ -1,0 +1,357 @@
+"""At the door: explicit check-in and check-out, idempotent by client nonce, one presence per member."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, String, bindparam, select, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from audit.services import record_change
+from portal.core.actors import Actor
+from portal.core.clock import utcnow
+from portal.core.errors import Conflict, NotFound, ValidationFailed
+from portal.meetings import access, eligibility
+from portal.meetings.eligibility import Reason
+from portal.meetings.models import (
+    Attendance,
+    AttendeeKind,
+    CheckInAttempt,
+    CheckInMethod,
+    Meeting,
+    VoterRollEntry,
+)
+from portal.members import names
+from portal.members.models import Member
+
+NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MEMBER_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+QUERY_LOG_LENGTH = 64
+
+
+class Signal(enum.Enum):
+    """What the steward sees: green, orange or red, always with text and a shape too."""
+
+    VOTE = "vote"  # green: voting right, hand out a voting card
+    NO_VOTE = "no_vote"  # orange: present without voting right, with the reason
+    REFUSED = "refused"  # red: not a member, or unknown
+
+
+class Outcome(enum.Enum):
+    """What happened."""
+
+    CHECKED_IN = "checked_in"
+    ALREADY_PRESENT = "already_present"
+    CHECKED_OUT = "checked_out"
+    NOT_PRESENT = "not_present"
+    UNKNOWN = "unknown"  # no member with this number, or an unreadable card
+    NOT_A_MEMBER = "not_a_member"
+
+
+@dataclass(frozen=True)
+class DoorResult:
+    """The answer for the steward's screen."""
+
+    outcome: Outcome
+    signal: Signal
+    member_number: str = ""
+    name: str = ""
+    reasons: tuple[Reason, ...] = ()
+    attendance_id: int | None = None
+    checked_in_at: datetime | None = None
+    checked_in_by: str = ""
+    checked_out_at: datetime | None = None
+    is_override: bool = False
+    voting_card_number: str | None = None
+    replayed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FoundMember:
+    member_id: int
+    member_number: str
+    name: str
+    may_vote: bool
+    reasons: tuple[Reason, ...]
+
+
+def check_nonce(nonce: str) -> str:
+    """The client nonce, or `ValidationFailed` when it is missing or malformed."""
+    if not NONCE.match(nonce or ""):
+        raise ValidationFailed("The request carries no valid client nonce.", fields={"nonce": "invalid"})
+    return nonce
+
+
+def normalise_member_number(raw: str) -> str | None:
+    """The member number as stored, or None if it cannot be one."""
+    value = (raw or "").strip().replace(" ", "")
+    return value if MEMBER_NUMBER.match(value) else None
+
+
+def ensure_door_open(meeting: Meeting, now: datetime) -> None:
+    """Refuse check-in before the roll is frozen and after the meeting ended."""
+    if not access.door_is_open(
+        roll_frozen=meeting.roll_frozen_at is not None,
+        pseudonymised=meeting.pseudonymised_at is not None,
+        now=now,
+        ends_at=meeting.ends_at,
+    ):
+        if meeting.roll_frozen_at is None:
+            raise Conflict("The voter roll is not frozen yet: ask the chair to freeze it first.")
+        raise Conflict("This meeting has ended: check-in is closed.")
+
+
+def log_attempt(
+    session: Session,
+    *,
+    meeting: Meeting,
+    actor: Actor,
+    method: CheckInMethod,
+    query: str,
+    outcome: str,
+    member_id: int | None = None,
+) -> None:
+    """Keep a door look-up that admitted no one (J10): what was tried, by whom, when."""
+    session.add(
+        CheckInAttempt(
+            meeting_id=meeting.id,
+            occurred_at=utcnow(),
+            steward_id=actor.id,
+            steward=actor.label,
+            method=method,
+            query=(query or "")[:QUERY_LOG_LENGTH],
+            outcome=outcome,
+            member_id=member_id,
+        )
+    )
+
+
+# Built once: the door's hot path only binds values (the statements are plain objects, no I/O).
+_FIND_MEMBER = (
+    select(
+        Member.id,
+        Member.member_number,
+        Member.given_name,
+        Member.infix,
+        Member.family_name,
+        type_coerce(Member.status, String).label("status"),
+        Member.removed_at,
+        VoterRollEntry.id.label("entry_id"),
+        VoterRollEntry.may_vote,
+        VoterRollEntry.reasons,
+    )
+    .outerjoin(
+        VoterRollEntry,
+        (VoterRollEntry.member_id == Member.id) & (VoterRollEntry.meeting_id == bindparam("meeting_id")),
+    )
+    .where(Member.member_number == bindparam("number"))
+)
+# No conflict target: any unique index (the nonce, or the one-active-presence index) makes it a no-op.
+_INSERT_PRESENCE = {
+    name: builder(Attendance).on_conflict_do_nothing().returning(Attendance.id, Attendance.checked_in_at)
+    for name, builder in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+def find_member(session: Session, meeting: Meeting, member_number: str) -> tuple[FoundMember | None, bool]:
+    """The member with their frozen verdict, and whether the door may admit them (a member at all)."""
+    row = (
+        session.connection()
+        .execute(_FIND_MEMBER, {"meeting_id": meeting.id, "number": member_number})
+        .first()
+    )
+    if row is None:
+        return None, False
+    name = names.display_name(row.given_name, row.infix, row.family_name)
+    if row.entry_id is not None:  # the frozen roll decides, whatever the replica says now (J6)
+        return FoundMember(
+            row.id, row.member_number, name, row.may_vote, eligibility.decode(row.reasons)
+        ), True
+    if row.removed_at is not None or row.status.lower() not in eligibility.MEMBER_STATUSES:
+        return FoundMember(row.id, row.member_number, name, False, ()), False
+    return FoundMember(row.id, row.member_number, name, False, (Reason.NOT_ON_ROLL,)), True
+
+
+def insert_presence(session: Session, values: dict[str, Any]) -> Row[int, datetime] | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, checked_in_at; None means a unique index said no."""
+    connection = session.connection()
+    return connection.execute(_INSERT_PRESENCE[connection.dialect.name], values).first()
+
+
+def result_from(attendance: Attendance, outcome: Outcome, *, replayed: bool = False) -> DoorResult:
+    """The steward's answer for an existing presence interval."""
+    signal = Signal.VOTE if attendance.may_vote else Signal.NO_VOTE
+    return DoorResult(
+        outcome=outcome,
+        signal=signal,
+        member_number=attendance.member_number,
+        name=attendance.name,
+        reasons=eligibility.decode(attendance.reasons),
+        attendance_id=attendance.id,
+        checked_in_at=attendance.checked_in_at,
+        checked_in_by=attendance.checked_in_by,
+        checked_out_at=attendance.checked_out_at,
+        is_override=attendance.is_override,
+        voting_card_number=attendance.voting_card_number,
+        replayed=replayed,
+    )
+
+
+def _by_nonce(session: Session, meeting: Meeting, nonce: str) -> Attendance | None:
+    return session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.check_in_nonce == nonce)
+    )
+
+
+def active_presence(session: Session, meeting: Meeting, member_id: int) -> Attendance | None:
+    """The member's open presence interval at this meeting, if any."""
+    return session.scalar(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id,
+            Attendance.member_id == member_id,
+            Attendance.checked_out_at.is_(None),
+        )
+    )
+
+
+def check_in_member(
+    session: Session,
+    *,
+    meeting: Meeting,
+    member_number: str,
+    actor: Actor,
+    nonce: str,
+    method: CheckInMethod = CheckInMethod.NUMBER,
+    override_reason: str = "",
+) -> DoorResult:
+    """Check a member in (never toggles). A retried nonce returns the first answer; a second steward
+    hears who checked the member in and when. With `override_reason` the member gets a voting right."""
+    check_nonce(nonce)
+    now = utcnow()
+    ensure_door_open(meeting, now)
+    number = normalise_member_number(member_number)
+    found, known = find_member(session, meeting, number) if number else (None, False)
+    if found is None or not known:
+        outcome = Outcome.NOT_A_MEMBER if found is not None else Outcome.UNKNOWN
+        if override_reason:
+            raise NotFound("No member has this member number: an override cannot admit them.")
+        log_attempt(
+            session,
+            meeting=meeting,
+            actor=actor,
+            method=method,
+            query=member_number,
+            outcome=outcome.value,
+            member_id=found.member_id if found else None,
+        )
+        return DoorResult(
+            outcome=outcome,
+            signal=Signal.REFUSED,
+            member_number=number or "",
+            name=found.name if found else "",
+        )
+    may_vote = found.may_vote or bool(override_reason)
+    values = {
+        "meeting_id": meeting.id,
+        "kind": AttendeeKind.MEMBER,
+        "member_id": found.member_id,
+        "member_number": found.member_number,
+        "name": found.name,
+        "may_vote": may_vote,
+        "reasons": eligibility.encode(found.reasons),
+        "method": method,
+        "check_in_nonce": nonce,
+        "checked_in_at": now,
+        "checked_in_by_id": actor.id,
+        "checked_in_by": actor.label,
+        "is_override": bool(override_reason),
+        "override_reason": override_reason,
+        "override_by": actor.label if override_reason else "",
+    }
+    for _attempt in range(3):
+        inserted = insert_presence(session, values)
+        if inserted is not None:
+            record_change(
+                session,
+                actor=actor,
+                action="meetings.override_check_in" if override_reason else "meetings.check_in",
+                target=("attendances", inserted.id),
+                changes={
+                    "meeting_id": [None, meeting.id],
+                    "member_id": [None, found.member_id],
+                    "may_vote": [None, may_vote],
+                    "reasons": [None, values["reasons"]],
+                    "override_reason": [None, override_reason or None],
+                },
+            )
+            return DoorResult(
+                outcome=Outcome.CHECKED_IN,
+                signal=Signal.VOTE if may_vote else Signal.NO_VOTE,
+                member_number=found.member_number,
+                name=found.name,
+                reasons=() if may_vote else found.reasons,
+                attendance_id=inserted.id,
+                checked_in_at=inserted.checked_in_at,
+                checked_in_by=actor.label,
+                is_override=bool(override_reason),
+            )
+        earlier = _by_nonce(session, meeting, nonce)
+        if earlier is not None:
+            if earlier.member_id != found.member_id:
+                raise Conflict("This client nonce was already used for someone else.")
+            return result_from(earlier, Outcome.CHECKED_IN, replayed=True)
+        present = active_presence(session, meeting, found.member_id)
+        if present is not None:
+            log_attempt(
+                session,
+                meeting=meeting,
+                actor=actor,
+                method=method,
+                query=member_number,
+                outcome=Outcome.ALREADY_PRESENT.value,
+                member_id=found.member_id,
+            )
+            return result_from(present, Outcome.ALREADY_PRESENT)
+        # The blocking presence was checked out between our insert and our look; try again.
+    raise Conflict("The check-in could not be recorded; try again.")
+
+
+def check_in_by_card(
+    session: Session,
+    *,
+    meeting: Meeting,
+    payload: str,
+    verify: Callable[[str], str],
+    actor: Actor,
+    nonce: str,
+) -> DoorResult:
+    """Check in from a scanned membership card; `verify` returns the member number or raises ValueError."""
+    check_nonce(nonce)
+    try:
+        member_number = verify((payload or "")[:200])
+    except ValueError:
+        ensure_door_open(meeting, utcnow())
+        log_attempt(
+            session,
+            meeting=meeting,
+            actor=actor,
+            method=CheckInMethod.QR,
+            query=payload,
+            outcome="invalid_card",
+        )
+        return DoorResult(outcome=Outcome.UNKNOWN, signal=Signal.REFUSED, extra={"invalid_card": True})
+    return check_in_member(
+        session,
+        meeting=meeting,
+        member_number=member_number,
+        actor=actor,
+        nonce=nonce,
+        method=CheckInMethod.QR,
+    )

@@ -1,0 +1,317 @@
+"""Check-in at the door under load, the voter-roll freeze and the duplicate race, on SQLite and PostgreSQL.
+
+    .venv/bin/python tests/bench/bench_checkin.py                         # small: 20,000 members, 10 s
+    .venv/bin/python tests/bench/bench_checkin.py --members 400000 --seconds 60 --db both   # the full run
+
+Prints `BENCH <name> <value> <unit> <data size>`. The portal runs under gunicorn (2 sync workers) on
+loopback; an asyncio load generator in this process sends check-ins open-loop at `--rate` per second
+(latency measured from each request's scheduled start, so a stall is not hidden) while `--pollers`
+chairs poll the dashboard counts once a second. Every request is bounded: at most `--rate × --seconds`
+check-ins, each with a 10 s timeout. PostgreSQL: `PORTAL_BENCH_PG_URL` (default the local server);
+the script creates and drops its own database. No Debian package is needed (no wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from checkin_http import (  # noqa: E402 - a sibling module of this script
+    SECRET,
+    Sessions,
+    load_run,
+    percentile,
+    request,
+    sign_in_people,
+    start_gunicorn,
+)
+
+from config import Settings  # noqa: E402
+from portal.app import create_app  # noqa: E402
+from portal.core import schema  # noqa: E402
+from portal.core.database import Database  # noqa: E402
+from portal.meetings import services  # noqa: E402
+from portal.meetings.eligibility import UnitScope  # noqa: E402
+from portal.meetings.models import Attendance, Meeting, VoterRollEntry  # noqa: E402
+from portal.meetings.testing import CHAIR, make_meeting, nonce, steward  # noqa: E402
+from portal.members.testing import generate_party  # noqa: E402
+
+PG_ADMIN = os.environ.get("PORTAL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def bench(name: str, value: float, unit: str, size: str) -> None:
+    """One result line."""
+    print(f"BENCH {name} {value:.6g} {unit} {size}", flush=True)
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min) and core count, to read the figures against."""
+    one, five, fifteen = os.getloadavg()
+    return f"load={one:.2f},{five:.2f},{fifteen:.2f}/cores={os.cpu_count()}"
+
+
+@dataclass
+class Target:
+    """One database the bench runs against."""
+
+    backend: str
+    url: str
+    folder: Path
+    drop: str = ""
+
+
+def make_target(backend: str, folder: Path) -> Target:
+    if backend == "sqlite":
+        return Target(backend, f"sqlite:///{folder / 'bench.sqlite3'}", folder)
+    name = f"lp_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return Target(backend, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", folder, drop=name)
+
+
+def drop_target(target: Target) -> None:
+    if target.drop:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{target.drop}" WITH (FORCE)')
+
+
+def seed(target: Target, members: int) -> Database:
+    schema.upgrade(target.url)
+    database = Database(target.url)
+    started = time.perf_counter()
+    with database.engine.begin() as connection:
+        generate_party(connection, members=members, seed=66)
+    bench(f"setup_party_{target.backend}", time.perf_counter() - started, "s", f"{members}_members")
+    return database
+
+
+def freeze(
+    database: Database, backend: str, members: int, *, scope: UnitScope, unit_id: int, label: str
+) -> int:
+    with database.transaction() as session:
+        meeting_id = make_meeting(session, org_unit_id=unit_id, rule_unit_scope=scope, title=label).id
+    started = time.perf_counter()
+    with database.transaction() as session:
+        meeting = session.get_one(Meeting, meeting_id)
+        voters = services.freeze_roll(session, meeting=meeting, actor=CHAIR)
+    seconds = time.perf_counter() - started
+    with database.session() as session:
+        listed = session.scalar(
+            select(func.count()).select_from(VoterRollEntry).where(VoterRollEntry.meeting_id == meeting_id)
+        )
+    bench(
+        f"freeze_roll_{label}_{backend}",
+        seconds,
+        "s",
+        f"{members}_member_replica/{listed}_listed/{voters}_voters",
+    )
+    return meeting_id
+
+
+def service_run(
+    database: Database, backend: str, meeting_id: int, members: int, *, threads: int, each: int
+) -> None:
+    """The check-in service alone (no HTTP, no sign-in): `threads` stewards, each with its own session."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    cpu = time.process_time()
+
+    def work(worker: int) -> None:
+        mine: list[float] = []
+        for index in range(each):
+            number = str(1_000_000 + members - (worker * each + index))  # from the top: away from HTTP
+            started = time.perf_counter()
+            with database.transaction() as session:
+                meeting = session.get_one(Meeting, meeting_id)
+                result = services.check_in_member(
+                    session, meeting=meeting, member_number=number, actor=steward(worker), nonce=nonce()
+                )
+            mine.append(time.perf_counter() - started)
+            assert result.outcome is services.Outcome.CHECKED_IN, result
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work, args=(worker,)) for worker in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    size = f"{members}_members/{threads}_threads/{threads * each}_check-ins"
+    bench(f"service_checkin_rate_{backend}", len(latencies) / elapsed, "per_s", size)
+    bench(f"service_checkin_p99_{backend}", percentile(latencies, 0.99) * 1000, "ms", size)
+    cpu_ms = (time.process_time() - cpu) / len(latencies) * 1000
+    bench(f"service_checkin_cpu_{backend}", cpu_ms, "ms_python_cpu_per_check-in", size)
+
+
+def http_run(
+    target: Target, database: Database, meeting_id: int, members: int, args: argparse.Namespace
+) -> None:
+    settings = Settings(
+        environment="development",
+        secret_key=SECRET,
+        instance_path=target.folder / "instance",
+        database_url=target.url,
+    )
+    app = create_app(settings)
+    sessions = sign_in_people(app, database, meeting_id, stewards=8, chairs=max(1, min(args.pollers, 20)))
+    app.extensions["portal"].database.dispose()
+    process = start_gunicorn(target.url, target.folder)
+    size = f"{members}_members/{args.pollers}_pollers/2_sync_workers"
+    try:
+        first = 1_000_001
+        for rate in args.rates:
+            seconds = args.seconds if rate == args.rates[-1] else args.step_seconds
+            one_rate(sessions, database, meeting_id, target.backend, rate, seconds, first, args.pollers, size)
+            first += rate * seconds
+            drain(meeting_id)
+        race(sessions, meeting_id, target.backend, first + 10)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def one_rate(
+    sessions: Sessions,
+    database: Database,
+    meeting_id: int,
+    backend: str,
+    rate: int,
+    seconds: int,
+    first: int,
+    pollers: int,
+    size: str,
+) -> None:
+    """One open-loop run at `rate` check-ins per second for `seconds`, each a member not seen before."""
+    before = load()
+    latencies, statuses, polls, elapsed, wall = asyncio.run(
+        load_run(sessions, meeting_id, rate=rate, seconds=seconds, first_member=first, pollers=pollers)
+    )
+    done = statuses.get(201, 0)
+    with database.session() as session:
+        here = (Attendance.meeting_id == meeting_id) & (
+            Attendance.member_id.between(first - 1_000_000, first - 1_000_000 + rate * seconds - 1)
+        )
+        rows = session.scalar(select(func.count()).select_from(Attendance).where(here))
+        distinct = session.scalar(select(func.count(func.distinct(Attendance.member_id))).where(here))
+    label = f"{backend}_{rate}per_s_{seconds}s"
+    bench(f"checkin_sustained_{label}", done / elapsed, "req/s", size)
+    bench(f"checkin_p50_{label}", percentile(latencies, 0.50) * 1000, "ms", size)
+    bench(f"checkin_p99_{label}", percentile(latencies, 0.99) * 1000, "ms", size)
+    bench(f"checkin_max_{label}", max(latencies) * 1000, "ms", size)
+    failed = sum(count for status, count in statuses.items() if status != 201)
+    bench(f"checkin_non201_{label}", failed, "requests", size)
+    bench(
+        f"checkin_rows_equal_201s_{label}",
+        int(rows == distinct == done),
+        "bool",
+        f"rows={rows}/distinct={distinct}/201s={done}",
+    )
+    bench(f"dashboard_poll_p99_{label}", percentile(polls, 0.99) * 1000, "ms", f"{len(polls)}_polls")
+    bench(
+        f"machine_load_{label}",
+        os.getloadavg()[0],
+        "load1",
+        f"before:{before}/after:{load()}/wall={wall:.1f}s",
+    )
+
+
+def drain(meeting_id: int, seconds: float = 120) -> None:
+    """Wait until the server has worked off what timed-out clients left in its queue."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        with contextlib.suppress(OSError, TimeoutError):
+            asyncio.run(request("GET", "/healthz", "", timeout=30))
+        if time.perf_counter() - started < 0.2:
+            return
+        time.sleep(1)
+
+
+def race(sessions: Sessions, meeting_id: int, backend: str, member: int) -> None:
+    """50 concurrent check-ins of one member from the stewards' sessions: one 201, the rest 409."""
+
+    async def all_at_once() -> list[int]:
+        async def one(index: int) -> int:
+            cookie, token = sessions.stewards[index % len(sessions.stewards)]
+            body = f"csrf_token={token}&member_number={member}&nonce={uuid.uuid4().hex}"
+            path, session_cookie = f"/meetings/{meeting_id}/door/check-in", f"{sessions.cookie_name}={cookie}"
+            try:
+                return (await request("POST", path, session_cookie, body, timeout=60))[0]
+            except (OSError, TimeoutError):
+                return 0
+
+        return await asyncio.gather(*(one(index) for index in range(50)))
+
+    statuses = asyncio.run(all_at_once())
+    bench(
+        f"race_50_same_member_{backend}",
+        statuses.count(201),
+        "checked_in",
+        f"409s={statuses.count(409)}/others={50 - statuses.count(201) - statuses.count(409)}",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[100, 200, 300],
+        help="open-loop steps, e.g. 100,200,300; the last runs --seconds, the others --step-seconds",
+    )
+    parser.add_argument("--step-seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--pollers", type=int, default=20)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    needed = sum(args.rates[:-1]) * args.step_seconds + args.rates[-1] * args.seconds + 100
+    if needed > args.members:
+        parser.error(f"--members must be at least {needed} (each check-in is a new member)")
+    backends = ["sqlite", "pg"] if args.db == "both" else [args.db]
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="lp-bench-") as folder:
+            target = make_target("sqlite" if backend == "sqlite" else "postgresql", Path(folder))
+            try:
+                database = seed(target, args.members)
+                freeze(
+                    database, target.backend, args.members, scope=UnitScope.SUBTREE, unit_id=2, label="region"
+                )
+                congress = freeze(
+                    database, target.backend, args.members, scope=UnitScope.ANY, unit_id=1, label="congress"
+                )
+                service_run(
+                    database,
+                    target.backend,
+                    congress,
+                    args.members,
+                    threads=2,
+                    each=min(500, args.members // 8),
+                )
+                if not args.skip_http:
+                    http_run(target, database, congress, args.members, args)
+                database.dispose()
+            finally:
+                drop_target(target)
+
+
+if __name__ == "__main__":
+    main()

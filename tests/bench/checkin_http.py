@@ -1,0 +1,180 @@
+"""HTTP side of the check-in bench: signed-in sessions, gunicorn on loopback, an open-loop load generator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.auth.roles import Role
+from portal.auth.testing import csrf_from, make_account, sign_in
+from portal.core.database import Database
+from portal.meetings import services
+from portal.meetings.models import Meeting
+from portal.meetings.testing import CHAIR, accept_terms
+from portal.members.models import Member, MembershipStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "bench-secret-key-that-is-long-enough-for-anything-here"
+PORT = 58600 + os.getpid() % 300
+
+
+@dataclass
+class Sessions:
+    """Signed-in cookies (and CSRF tokens) made through the real sign-in views."""
+
+    cookie_name: str
+    stewards: list[tuple[str, str]] = field(default_factory=list)  # (cookie, csrf token)
+    chairs: list[str] = field(default_factory=list)
+
+
+def sign_in_people(app, database: Database, meeting_id: int, stewards: int, chairs: int) -> Sessions:  # type: ignore[no-untyped-def]
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    found = Sessions(cookie_name)
+    with app.app_context(), database.transaction() as session:
+        meeting = session.get_one(Meeting, meeting_id)
+        people = session.scalars(
+            select(Member)
+            .where(Member.status == MembershipStatus.CURRENT)
+            .order_by(Member.id.desc())
+            .limit(stewards + chairs)
+        ).all()
+        accounts = []
+        for index, member in enumerate(people):
+            roles = [] if index < stewards else [(Role.NATIONAL_ADMINISTRATOR, None)]
+            account, credentials = make_account(
+                session, member, roles=roles, keys=app.extensions["auth_keys"]
+            )
+            if index < stewards:
+                services.assign_steward(
+                    session, meeting=meeting, member_number=member.member_number, actor=CHAIR
+                )
+                session.commit()
+                accept_terms(session, account.id)
+            accounts.append((index < stewards, credentials))
+    for is_steward, credentials in accounts:
+        client = app.test_client()
+        sign_in(client, credentials)
+        cookie = client.get_cookie(cookie_name)
+        assert cookie is not None, "sign-in gave no session cookie"
+        if is_steward:
+            page = client.get(f"/meetings/{meeting_id}/door")
+            assert page.status_code == 200, page.status_code
+            found.stewards.append((cookie.value, csrf_from(page.get_data(as_text=True))))
+        else:
+            assert client.get(f"/meetings/{meeting_id}/dashboard/counts").status_code == 200
+            found.chairs.append(cookie.value)
+    return found
+
+
+def start_gunicorn(url: str, folder: Path) -> subprocess.Popen[bytes]:
+    environment = dict(
+        os.environ,
+        PORTAL_ENV="development",
+        PORTAL_SECRET_KEY=SECRET,
+        PORTAL_DATABASE_URL=url,
+        PORTAL_INSTANCE_PATH=str(folder / "instance"),
+        PORTAL_RUN_SCHEDULER_IN_PROCESS="false",
+    )
+    log = (folder / "gunicorn.log").open("ab")
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORT}",
+         "--timeout", "30", "portal.app:create_app()"],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status = asyncio.run(request("GET", "/healthz", ""))[0]
+            if status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("gunicorn did not start; see gunicorn.log")
+
+
+async def request(
+    method: str, path: str, cookie: str, body: str = "", timeout: float = 10.0
+) -> tuple[int, bytes]:
+    """One HTTP/1.1 request on a new connection (gunicorn's sync workers close after each answer)."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", PORT), timeout)
+    head = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{PORT}",
+        "Accept: application/json",
+        "Connection: close",
+    ]
+    if cookie:
+        head.append(f"Cookie: {cookie}")
+    payload = body.encode()
+    if method == "POST":
+        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(payload)}"]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+    try:
+        answer = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, answer
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+async def load_run(
+    sessions: Sessions, meeting_id: int, *, rate: int, seconds: int, first_member: int, pollers: int
+):  # type: ignore[no-untyped-def]
+    total = rate * seconds
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    poll_latencies: list[float] = []
+    stop = asyncio.Event()
+    in_flight = asyncio.Semaphore(512)
+
+    async def one(index: int, due: float) -> None:
+        cookie, token = sessions.stewards[index % len(sessions.stewards)]
+        body = (
+            f"csrf_token={token}&member_number={first_member + index}&nonce={uuid.uuid4().hex}&method=number"
+        )
+        async with in_flight:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                status, _ = await request(
+                    "POST", f"/meetings/{meeting_id}/door/check-in", f"{sessions.cookie_name}={cookie}", body
+                )
+            except (OSError, TimeoutError):
+                status = 0
+        latencies.append(time.perf_counter() - due)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    async def poll(cookie: str) -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            with contextlib.suppress(OSError, TimeoutError):
+                await request(
+                    "GET", f"/meetings/{meeting_id}/dashboard/counts", f"{sessions.cookie_name}={cookie}"
+                )
+            poll_latencies.append(time.perf_counter() - started)
+            await asyncio.sleep(1.0)
+
+    poll_tasks = [
+        asyncio.create_task(poll(sessions.chairs[index % len(sessions.chairs)])) for index in range(pollers)
+    ]
+    start = time.perf_counter() + 0.5
+    began = time.perf_counter()
+    await asyncio.gather(*(one(index, start + index / rate) for index in range(total)))
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await asyncio.gather(*poll_tasks)
+    return latencies, statuses, poll_latencies, elapsed, time.perf_counter() - began

@@ -1,0 +1,370 @@
+"""At the door: check-in and check-out semantics, nonce retries, overrides, voting cards, guests, search."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from audit.models import AuditEntry
+from portal.core.clock import utcnow
+from portal.core.errors import Conflict, NotFound, ValidationFailed
+from portal.meetings import services
+from portal.meetings.eligibility import Reason
+from portal.meetings.models import Attendance, CheckInAttempt, CheckInMethod, Meeting
+from portal.meetings.services import Outcome, Signal
+from portal.meetings.testing import make_frozen_meeting, make_meeting, nonce, steward
+from portal.members.models import Member, MembershipStatus
+from portal.members.testing import make_member, make_org_unit
+
+
+@pytest.fixture
+def door(db_session: Session) -> dict:
+    branch = make_org_unit(db_session, name="Afdeling Utrecht")
+    today = utcnow().date()
+    people = {
+        "voter": make_member(
+            db_session, branch_id=branch.id, given_name="Anna", family_name="Vries", infix="de"
+        ),
+        "unpaid": make_member(db_session, branch_id=branch.id, dues_paid_through=today - timedelta(days=3)),
+        "lapsed": make_member(
+            db_session,
+            branch_id=branch.id,
+            status=MembershipStatus.LAPSED,
+            member_until=today - timedelta(days=40),
+        ),
+        "visitor": make_member(db_session, branch_id=make_org_unit(db_session).id),
+        "former": make_member(
+            db_session, status=MembershipStatus.CANCELLED, branch_id=make_org_unit(db_session).id
+        ),
+    }
+    meeting = make_frozen_meeting(db_session, org_unit_id=branch.id, rule_dues_paid=True)
+    return {"meeting": meeting, "branch": branch, **people}
+
+
+def _check_in(
+    session: Session, meeting: Meeting, member: Member | str, number: int = 1, key: str | None = None
+):
+    number_text = member if isinstance(member, str) else member.member_number
+    return services.check_in_member(
+        session,
+        meeting=meeting,
+        member_number=number_text,
+        actor=steward(number),
+        nonce=nonce() if key is None else key,
+    )
+
+
+def _rows(session: Session, meeting: Meeting) -> list[Attendance]:
+    return list(
+        session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id))
+    )
+
+
+def test_green_orange_red(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    green = _check_in(db_session, meeting, door["voter"])
+    assert (green.outcome, green.signal, green.name) == (Outcome.CHECKED_IN, Signal.VOTE, "Anna de Vries")
+    orange = _check_in(db_session, meeting, door["unpaid"])
+    assert (orange.signal, orange.reasons) == (Signal.NO_VOTE, (Reason.DUES_UNPAID,))
+    lapsed = _check_in(db_session, meeting, door["lapsed"])
+    assert lapsed.signal is Signal.NO_VOTE
+    assert Reason.LAPSED in lapsed.reasons
+    visitor = _check_in(db_session, meeting, door["visitor"])
+    assert (visitor.signal, visitor.reasons) == (Signal.NO_VOTE, (Reason.NOT_ON_ROLL,))
+    for unknown in ("999999999", "' OR 1=1 --", "", "x" * 500):
+        assert _check_in(db_session, meeting, unknown).signal is Signal.REFUSED
+    former = _check_in(db_session, meeting, door["former"])
+    assert (former.outcome, former.signal) == (Outcome.NOT_A_MEMBER, Signal.REFUSED)
+    assert len(_rows(db_session, meeting)) == 4
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "meetings.check_in")
+        )
+        == 4
+    )
+
+
+def test_J10_failed_lookups_are_logged(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    _check_in(db_session, meeting, "424242")
+    _check_in(db_session, meeting, door["former"])
+    attempts = db_session.scalars(select(CheckInAttempt).order_by(CheckInAttempt.id)).all()
+    assert [(a.query, a.outcome, a.steward) for a in attempts] == [
+        ("424242", "unknown", "Steward 1"),
+        (door["former"].member_number, "not_a_member", "Steward 1"),
+    ]
+    assert all(a.occurred_at and a.method is CheckInMethod.NUMBER for a in attempts)
+
+
+def test_J1_a_second_steward_hears_who_checked_in_when(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    first = _check_in(db_session, meeting, door["voter"], number=1)
+    second = _check_in(db_session, meeting, door["voter"], number=2)
+    assert second.outcome is Outcome.ALREADY_PRESENT
+    assert (second.checked_in_by, second.checked_in_at) == ("Steward 1", first.checked_in_at)
+    assert len(_rows(db_session, meeting)) == 1
+    attempt = db_session.scalar(select(CheckInAttempt))
+    assert attempt is not None
+    assert (attempt.outcome, attempt.steward) == ("already_present", "Steward 2")
+
+
+def test_J2_a_retried_nonce_returns_the_first_answer(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    key = nonce()
+    first = _check_in(db_session, meeting, door["voter"], key=key)
+    again = _check_in(db_session, meeting, door["voter"], key=key)
+    assert (again.outcome, again.attendance_id, again.replayed) == (
+        Outcome.CHECKED_IN,
+        first.attendance_id,
+        True,
+    )
+    assert len(_rows(db_session, meeting)) == 1
+    with pytest.raises(Conflict):
+        _check_in(db_session, meeting, door["unpaid"], key=key)
+    for bad in ("", "short", "x" * 65, "<script>alert(1)</script>"):
+        with pytest.raises(ValidationFailed):
+            _check_in(db_session, meeting, door["voter"], key=bad)
+
+
+def test_check_out_and_re_entry_make_a_new_interval_never_a_toggle(db_session: Session, door: dict) -> None:
+    meeting, voter = door["meeting"], door["voter"]
+    _check_in(db_session, meeting, voter)
+    out_key = nonce()
+    out = services.check_out_member(
+        db_session, meeting=meeting, member_number=voter.member_number, actor=steward(), nonce=out_key
+    )
+    assert out.outcome is Outcome.CHECKED_OUT
+    assert out.checked_out_at is not None
+    again = services.check_out_member(
+        db_session, meeting=meeting, member_number=voter.member_number, actor=steward(), nonce=out_key
+    )
+    assert again.replayed
+    twice = services.check_out_member(
+        db_session, meeting=meeting, member_number=voter.member_number, actor=steward(), nonce=nonce()
+    )
+    assert twice.outcome is Outcome.NOT_PRESENT
+    back = _check_in(db_session, meeting, voter)
+    assert back.outcome is Outcome.CHECKED_IN
+    # A late retry of the first check-out must not close the new interval.
+    services.check_out_member(
+        db_session, meeting=meeting, member_number=voter.member_number, actor=steward(), nonce=out_key
+    )
+    rows = _rows(db_session, meeting)
+    assert len(rows) == 2
+    assert rows[0].checked_out_at is not None
+    assert rows[1].checked_out_at is None
+    assert (
+        services.check_out_member(
+            db_session, meeting=meeting, member_number="nope", actor=steward(), nonce=nonce()
+        ).outcome
+        is Outcome.UNKNOWN
+    )
+
+
+def test_J4_override_needs_a_reason_is_recorded_and_reported(db_session: Session, door: dict) -> None:
+    meeting, unpaid = door["meeting"], door["unpaid"]
+    assert _check_in(db_session, meeting, unpaid).signal is Signal.NO_VOTE
+    with pytest.raises(ValidationFailed):
+        services.override_voting_right(
+            db_session,
+            meeting=meeting,
+            member_number=unpaid.member_number,
+            reason=" ",
+            actor=steward(2),
+            nonce=nonce(),
+        )
+    result = services.override_voting_right(
+        db_session,
+        meeting=meeting,
+        member_number=unpaid.member_number,
+        reason="Betaalbewijs van gisteren getoond",
+        actor=steward(2),
+        nonce=nonce(),
+    )
+    assert (result.signal, result.is_override) == (Signal.VOTE, True)
+    (row,) = services.overrides(db_session, meeting)
+    assert (row.override_reason, row.override_by, row.may_vote) == (
+        "Betaalbewijs van gisteren getoond",
+        "Steward 2",
+        True,
+    )
+    assert services.live_counts(db_session, meeting).overrides == 1
+    with pytest.raises(Conflict):
+        services.override_voting_right(
+            db_session,
+            meeting=meeting,
+            member_number=unpaid.member_number,
+            reason="nogmaals",
+            actor=steward(2),
+            nonce=nonce(),
+        )
+    lapsed = services.override_voting_right(
+        db_session,
+        meeting=meeting,
+        member_number=door["lapsed"].member_number,
+        reason="Bestuursbesluit",
+        actor=steward(),
+        nonce=nonce(),
+    )
+    assert lapsed.outcome is Outcome.CHECKED_IN
+    assert lapsed.is_override
+    assert (
+        db_session.scalar(select(AuditEntry).where(AuditEntry.action == "meetings.override_voting_right"))
+        is not None
+    )
+
+
+def test_J5_an_override_never_admits_an_unknown_number_or_non_member(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    for number in ("31337", door["former"].member_number):
+        with pytest.raises(NotFound):
+            services.override_voting_right(
+                db_session,
+                meeting=meeting,
+                member_number=number,
+                reason="Hij zegt dat hij lid is",
+                actor=steward(),
+                nonce=nonce(),
+            )
+    assert _rows(db_session, meeting) == []
+
+
+def test_J3_no_voting_card_without_voting_right_and_cards_are_unique(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    voter = _check_in(db_session, meeting, door["voter"])
+    unpaid = _check_in(db_session, meeting, door["unpaid"])
+    with pytest.raises(Conflict):
+        services.record_voting_card(
+            db_session, meeting=meeting, attendance_id=unpaid.attendance_id, card_number="17", actor=steward()
+        )
+    result = services.record_voting_card(
+        db_session, meeting=meeting, attendance_id=voter.attendance_id, card_number="17", actor=steward()
+    )
+    assert result.voting_card_number == "17"
+    other = services.override_voting_right(
+        db_session,
+        meeting=meeting,
+        member_number=door["unpaid"].member_number,
+        reason="Betaald aan de deur",
+        actor=steward(),
+        nonce=nonce(),
+    )
+    with pytest.raises(Conflict):
+        services.record_voting_card(
+            db_session, meeting=meeting, attendance_id=other.attendance_id, card_number="17", actor=steward()
+        )
+    for bad in ("", "=1+1", "x" * 33):
+        with pytest.raises(ValidationFailed):
+            services.record_voting_card(
+                db_session,
+                meeting=meeting,
+                attendance_id=other.attendance_id,
+                card_number=bad,
+                actor=steward(),
+            )
+    with pytest.raises(NotFound):
+        services.record_voting_card(
+            db_session, meeting=meeting, attendance_id=987654, card_number="18", actor=steward()
+        )
+
+
+def test_the_door_is_closed_before_the_freeze_and_after_the_end(db_session: Session, door: dict) -> None:
+    open_meeting = make_meeting(db_session, org_unit_id=door["branch"].id)
+    with pytest.raises(Conflict):
+        _check_in(db_session, open_meeting, door["voter"])
+    ended = make_frozen_meeting(
+        db_session,
+        org_unit_id=door["branch"].id,
+        starts_at=utcnow() - timedelta(hours=5),
+        ends_at=utcnow() - timedelta(minutes=1),
+    )
+    with pytest.raises(Conflict):
+        _check_in(db_session, ended, door["voter"])
+
+
+def test_guests_are_counted_apart_and_have_no_vote(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    key = nonce()
+    guest = services.register_guest(
+        db_session, meeting=meeting, name="  Pers  NRC ", note="pers", actor=steward(), nonce=key
+    )
+    assert (guest.signal, guest.name) == (Signal.NO_VOTE, "Pers NRC")
+    assert services.register_guest(
+        db_session, meeting=meeting, name="Pers NRC", note="pers", actor=steward(), nonce=key
+    ).replayed
+    with pytest.raises(ValidationFailed):
+        services.register_guest(db_session, meeting=meeting, name="", note="", actor=steward(), nonce=nonce())
+    with pytest.raises(ValidationFailed):
+        services.register_guest(
+            db_session, meeting=meeting, name="x" * 201, note="", actor=steward(), nonce=nonce()
+        )
+    _check_in(db_session, meeting, door["voter"])
+    counts = services.live_counts(db_session, meeting)
+    assert (counts.present, counts.present_voters, counts.guests) == (2, 1, 1)
+    out = services.check_out_attendance(
+        db_session, meeting=meeting, attendance_id=guest.attendance_id, actor=steward(), nonce=nonce()
+    )
+    assert out.outcome is Outcome.CHECKED_OUT
+    assert services.live_counts(db_session, meeting).guests == 0
+
+
+def test_name_search_narrows_by_postcode_and_birth_year_without_showing_them(
+    db_session: Session, door: dict
+) -> None:
+    from datetime import date
+
+    meeting = door["meeting"]
+    branch = door["branch"].id
+    make_member(
+        db_session,
+        branch_id=branch,
+        given_name="Anna",
+        infix="de",
+        family_name="Vries",
+        postcode="1234 AB",
+        birth_date=date(1990, 1, 1),
+    )
+    result = services.search_members(db_session, meeting=meeting, query="anna de vries", actor=steward())
+    assert result.same_name_count == 2
+    assert all(not hasattr(candidate, "postcode") for candidate in result.candidates)
+    by_postcode = services.search_members(
+        db_session, meeting=meeting, query="Vries", postcode="1234ab", actor=steward()
+    )
+    assert [c.name for c in by_postcode.candidates] == ["Anna de Vries"]
+    assert by_postcode.same_name_count == 1
+    by_year = services.search_members(
+        db_session, meeting=meeting, query="vries anna", birth_year=1980, actor=steward()
+    )
+    assert [c.member_number for c in by_year.candidates] == [door["voter"].member_number]
+    typo = services.search_members(db_session, meeting=meeting, query="Anna Vriess", actor=steward())
+    assert typo.candidates
+    nothing = services.search_members(db_session, meeting=meeting, query="Zzyzx Qwerty", actor=steward())
+    assert nothing.candidates == ()
+    assert (
+        db_session.scalar(select(CheckInAttempt.outcome).where(CheckInAttempt.method == CheckInMethod.SEARCH))
+        == "no_match"
+    )
+    assert (
+        services.search_members(db_session, meeting=meeting, query="%_'\"; --", actor=steward()).candidates
+        == ()
+    )
+
+
+def test_J11_a_check_in_runs_a_bounded_number_of_queries(db_session: Session, door: dict) -> None:
+    meeting = door["meeting"]
+    statements: list[str] = []
+    engine = db_session.get_bind()
+
+    def count(*_args: object) -> None:
+        statements.append("x")
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _check_in(db_session, meeting, door["voter"])
+        first = len(statements)
+        _check_in(db_session, meeting, door["voter"], number=2)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert first <= 8
+    assert len(statements) <= 30
