@@ -340,7 +340,12 @@ def tryton_settings(settings: Settings, tryton) -> Settings:  # type: ignore[no-
 # A real HTTP server in a thread serving the test's app, and Debian's chromium driven by Playwright.
 
 CHROMIUM_PATH = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture
