@@ -85,9 +85,14 @@ def main() -> None:
         app = create_app(settings)
         port = make_crm_port(settings)
         try:
-            run = pull_everything(
-                app.extensions["portal"].database, port, max_removed_share=settings.pull_max_removed_share
-            )
+            state = app.extensions["portal"]
+            with app.app_context():  # subscribers (role grants, search index) run inside the app
+                run = pull_everything(
+                    state.database,
+                    port,
+                    max_removed_share=settings.pull_max_removed_share,
+                    events=state.events,
+                )
         finally:
             port.close()
         print(f"  first pull    {run.outcome.value} in {run.duration_seconds:.1f} s: {run.counts}")
