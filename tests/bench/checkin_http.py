@@ -133,7 +133,14 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def load_run(
-    sessions: Sessions, meeting_id: int, *, rate: int, seconds: int, first_member: int, pollers: int
+    sessions: Sessions,
+    meeting_id: int,
+    *,
+    rate: int,
+    seconds: int,
+    first_member: int,
+    pollers: int,
+    poll_every: float = 4.0,
 ):  # type: ignore[no-untyped-def]
     total = rate * seconds
     latencies: list[float] = []
@@ -166,7 +173,7 @@ async def load_run(
                     "GET", f"/meetings/{meeting_id}/dashboard/counts", f"{sessions.cookie_name}={cookie}"
                 )
             poll_latencies.append(time.perf_counter() - started)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(poll_every)  # the dashboard's script polls every 4 s
 
     poll_tasks = [
         asyncio.create_task(poll(sessions.chairs[index % len(sessions.chairs)])) for index in range(pollers)
