@@ -32,7 +32,7 @@ def _free_port() -> int:
 def redis_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     server = shutil.which("redis-server")
     if server is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is not installed: A5 needs a real shared store")
     port = _free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
