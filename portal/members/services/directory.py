@@ -249,7 +249,7 @@ def search_people(
         )
     else:
         members = select(Member.id).where(Member.removed_at.is_(None), Member.status.in_(_MEMBER_STATUSES))
-        exact = ordered_by_name_match(members, query, only=holds_position)
+        exact = ordered_by_name_match(members, query, window=page * PAGE_SIZE + 1, only=holds_position)
     ids = _ordered_ids(session, exact, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
     has_more = len(ids) > PAGE_SIZE
     ids = ids[:PAGE_SIZE]

@@ -29,6 +29,10 @@ MAX_PAGE = 200
 MIN_NAME_LENGTH = 2
 SUGGEST_BELOW = 3  # "similar names" when the exact search finds almost nobody
 _POSTCODE_DIGITS = re.compile(r"^[1-9][0-9]{3}$")
+EXPORT_TOO_LARGE = N_(
+    "This search finds more than %(limit)s members, more than one export can hold. Narrow the search, "
+    "for example by status, postcode or member since, and export again."
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,13 @@ _SMALL_SCOPE = 2000
 
 
 def _with_name(
-    session: Session, statement: Select[Any], scope: Scope, query: NameQuery, filters: MemberFilters
+    session: Session,
+    statement: Select[Any],
+    scope: Scope,
+    query: NameQuery,
+    filters: MemberFilters,
+    *,
+    window: int,
 ) -> Select[Any]:
     """The search ordered for paging: by name, or by matched name word when a name was typed.
 
@@ -170,10 +180,12 @@ def _with_name(
             return statement.order_by(Member.sort_name, Member.id)
         return statement.order_by(*SORTED_AFTER_FILTERING)
     if scope.everything:
-        return ordered_by_name_match(statement, query)
+        return ordered_by_name_match(statement, query, window=window)
     in_scope = select(Member.id).where(Member.branch_id.in_(sorted(scope.unit_ids)))
     small = count_up_to(session, in_scope, _SMALL_SCOPE) < _SMALL_SCOPE
-    return ordered_by_name_match(statement, query, branch_ids=sorted(scope.unit_ids), small_scope=small)
+    return ordered_by_name_match(
+        statement, query, window=window, branch_ids=sorted(scope.unit_ids), small_scope=small
+    )
 
 
 def search_members(
@@ -186,7 +198,7 @@ def search_members(
     if filters.name.strip() and query.length < MIN_NAME_LENGTH:
         raise ValidationFailed(N_("Type at least two letters of the name."), fields={"name": "too_short"})
     base = _statement(session, scope, filters, today)
-    exact = _with_name(session, base, scope, query, filters)
+    exact = _with_name(session, base, scope, query, filters, window=page * PAGE_SIZE + 1)
     members = _page_of(session, exact, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
     has_more = len(members) > PAGE_SIZE
     members = members[:PAGE_SIZE]
@@ -213,8 +225,12 @@ def member_in_scope(session: Session, member_id: int, scope: Scope) -> Member:
 def members_for_export(
     session: Session, *, scope: Scope, filters: MemberFilters, today: date, limit: int
 ) -> list[Member]:
-    """Every member the search finds (up to `limit`), by name, for a CSV or XLSX export."""
+    """Every member the search finds, by name, for a CSV or XLSX export; ValidationFailed when that is
+    more than `limit` (a cut-off file would look complete)."""
     query = parse_name_query(filters.name)
     base = _statement(session, scope, filters, today)
-    statement = _with_name(session, base, scope, query, filters)
-    return _page_of(session, statement, limit, 0)
+    statement = _with_name(session, base, scope, query, filters, window=limit + 1)
+    members = _page_of(session, statement, limit + 1, 0)
+    if len(members) > limit:
+        raise ValidationFailed(EXPORT_TOO_LARGE, fields={"export": "too_many"})
+    return members

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -245,6 +246,21 @@ def detail(member_id: int) -> ResponseReturnValue:
     )
 
 
+def _export_refused(form: MemberSearchForm, allowed: frozenset[str], message: str) -> ResponseReturnValue:
+    """The search form again, with why nothing was exported (and nothing logged as read)."""
+    if wants_json():
+        return json_response({"error": "export_too_large", "message": message, "limit": EXPORT_LIMIT}, 422)
+    return render_template(
+        "members/search.html",
+        form=form,
+        page=None,
+        error=message,
+        allowed=allowed,
+        labels=FIELD_LABELS,
+        status_labels=STATUS_LABELS,
+    ), 422
+
+
 @blueprint.post("/export")
 @officer_required(*SEARCH_ROLES)
 @fresh_sign_in_required
@@ -256,9 +272,12 @@ def export() -> ResponseReturnValue:
         return json_response({"error": "validation_failed", "fields": form.errors}, 422)
     session = db_session()
     allowed = _list_fields()
-    members = members_for_export(
-        session, scope=_scope(), filters=_filters(form), today=today(), limit=EXPORT_LIMIT
-    )
+    try:
+        members = members_for_export(
+            session, scope=_scope(), filters=_filters(form), today=today(), limit=EXPORT_LIMIT
+        )
+    except ValidationFailed as problem:
+        return _export_refused(form, allowed, _(problem.message, limit=format_number(EXPORT_LIMIT)))
     columns = records.export_columns(allowed)
     headers = [str(FIELD_LABELS[name]) for name in columns]
     on = today()

@@ -214,3 +214,38 @@ def test_stored_markup_is_shown_as_text_and_forms_need_csrf(
     )
     assert overlong.status_code == 200
     assert "lp-error-summary" in overlong.get_data(as_text=True)
+
+
+def test_an_export_over_the_limit_says_so_on_the_search_page(
+    signed_in_client, org_tree, people, database, monkeypatch
+) -> None:
+    monkeypatch.setattr("portal.members.views.officers.EXPORT_LIMIT", 2)
+    client, _ = signed_in_client(Role.NATIONAL_ADMINISTRATOR, org_tree.national.id)
+    token = _token(client)
+    refused = client.post("/members/export", data={"csrf_token": token, "export_format": "csv"})
+    assert refused.status_code == 422
+    assert refused.mimetype == "text/html"
+    page = refused.get_data(as_text=True)
+    assert "Deze zoekopdracht vindt meer dan 2 leden" in page  # Dutch is the default language
+    assert 'class="lp-error-summary"' in page
+    as_json = client.post(
+        "/members/export",
+        data={"csrf_token": token, "export_format": "xlsx"},
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.status_code == 422
+    assert as_json.get_json()["error"] == "export_too_large"
+    english = client.post(
+        "/members/export",
+        data={"csrf_token": token, "export_format": "csv"},
+        headers={"Accept-Language": "en"},
+    )
+    assert english.status_code == 422
+    assert "This search finds more than 2 members" in english.get_data(as_text=True)
+    with database.session() as session:
+        exported = session.scalars(select(ReadAccess).where(ReadAccess.purpose.like("export%"))).all()
+    assert exported == []  # nothing left the portal, so nothing is logged as read
+    narrowed = client.post(
+        "/members/export", data={"csrf_token": token, "name": "Formule", "export_format": "csv"}
+    )
+    assert narrowed.status_code == 200
