@@ -65,35 +65,61 @@ def _positions(session: Session, member_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _read_accesses(session: Session, member_id: int) -> list[dict[str, Any]]:
+# CJEU C-579/21 (Pankki S): a member is entitled to when and why their data was consulted or changed,
+# not, in principle, to the names of the officers who did it. Officers are therefore named by kind only;
+# the member's own actions and the system's (the CRM sync) keep their label. Admins see names in the log.
+OFFICER_WITHHELD = "officer (name withheld)"
+
+
+def _who(actor_kind: str, actor_id: int | None, actor_label: str, viewer: Actor) -> str:
+    if actor_kind == "system" or (actor_kind == viewer.kind and actor_id == viewer.id):
+        return actor_label
+    return OFFICER_WITHHELD
+
+
+def _read_accesses(session: Session, member_id: int, viewer: Actor) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(ReadAccess).where(ReadAccess.subject_member_id == member_id).order_by(ReadAccess.occurred_at)
     )
-    return [{"when": _plain(row.occurred_at), "who": row.actor_label, "purpose": row.purpose} for row in rows]
+    return [
+        {
+            "when": _plain(row.occurred_at),
+            "who": _who(row.actor_kind, row.actor_id, row.actor_label, viewer),
+            "purpose": row.purpose,
+        }
+        for row in rows
+    ]
 
 
-def _changes(session: Session, member_id: int) -> list[dict[str, Any]]:
+def _changes(session: Session, member_id: int, viewer: Actor) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.target_type == "members", AuditEntry.target_id == str(member_id))
         .order_by(AuditEntry.seq)
     )
     return [
-        {"when": _plain(row.occurred_at), "by": row.actor_label, "action": row.action, "changes": row.changes}
+        {
+            "when": _plain(row.occurred_at),
+            "by": _who(row.actor_kind, row.actor_id, row.actor_label, viewer),
+            "action": row.action,
+            "changes": row.changes,
+        }
         for row in rows
     ]
 
 
 def collect_personal_data(
-    session: Session, member: Member, providers: Sequence[tuple[str, Provider]]
+    session: Session, member: Member, providers: Sequence[tuple[str, Provider]], *, viewer: Actor
 ) -> dict[str, Any]:
-    """The member's own data, the portal's records about it, and every feature's section."""
+    """The member's own data, the portal's records about it, and every feature's section.
+
+    `viewer` is the member asking: their own actions are named, officers' are not (C-579/21)."""
     sections: dict[str, Any] = {
         "generated_at": _plain(utcnow()),
         "member": _member_record(session, member),
         "positions": _positions(session, member.id),
-        "read_accesses": _read_accesses(session, member.id),
-        "changes": _changes(session, member.id),
+        "read_accesses": _read_accesses(session, member.id, viewer),
+        "changes": _changes(session, member.id, viewer),
         "search_index_terms": sorted(
             session.scalars(select(MemberSearchTerm.term).where(MemberSearchTerm.member_id == member.id))
         ),

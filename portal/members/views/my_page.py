@@ -117,8 +117,9 @@ def download_data() -> ResponseReturnValue:
         raise ValidationFailed(_("Choose JSON or CSV."), fields={"format": "choice"})
     member = _own_member()
     session = db_session()
-    log_own_export(session, actor=current_actor(), member=member, file_format=file_format)
-    data = collect_personal_data(session, member, registry(current_app.extensions).all())
+    viewer = current_actor()
+    log_own_export(session, actor=viewer, member=member, file_format=file_format)
+    data = collect_personal_data(session, member, registry(current_app.extensions).all(), viewer=viewer)
     session.commit()
     stamp = today().isoformat()
     if file_format == "csv":

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from audit.models import ReadAccess
+from audit.services import record_read
 from crm_sync.composition import make_crm_port
 from crm_sync.pull import pull_full
 from portal.auth.testing import csrf_from, make_account, sign_in
+from portal.core.actors import Actor
 from portal.members.models import Member, MembershipStatus
 from portal.members.personal_data import PersonalDataSection, registry
 from portal.members.search_models import MemberSearchTerm
@@ -173,3 +175,28 @@ def test_phone_change_reaches_the_crm(app, crm, database, settings) -> None:
     assert "+31 6 43218765" in page
     writes = crm.requests()
     assert any("+31643218765" in json.dumps(entry) for entry in writes)
+
+
+def test_download_my_data_withholds_officer_names(signed_in_client, database) -> None:
+    """C-579/21: the member learns when and why an officer looked, not who; own actions stay named."""
+    client, credentials = signed_in_client()
+    with database.session(write=True) as session:
+        record_read(
+            session,
+            actor=Actor.account(987654, "Officer Pietje Puk"),
+            subject_member_id=credentials.member_id,
+            purpose="member detail",
+        )
+        record_read(
+            session, actor=Actor.system("crm-pull"), subject_member_id=credentials.member_id, purpose="sync"
+        )
+        session.commit()
+    token = csrf_from(client.get("/my-page").get_data(as_text=True))
+    response = client.post("/my-page/data", data={"csrf_token": token, "format": "json"})
+    body = response.get_data(as_text=True)
+    assert "Pietje Puk" not in body
+    accesses = {row["purpose"]: row["who"] for row in json.loads(body)["read_accesses"]}
+    assert accesses["member detail"] == "officer (name withheld)"
+    assert accesses["sync"] == "crm-pull"
+    own = next(who for purpose, who in accesses.items() if purpose.startswith("own data export"))
+    assert own != "officer (name withheld)"
