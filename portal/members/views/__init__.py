@@ -10,7 +10,8 @@ from portal.members import cli
 from portal.members.personal_data import registry
 from portal.members.services.search_index import rebuild_search_index, refresh_search_entries
 from portal.members.views import directory, my_page, officers
-from portal.members.views.common import STATUS_LABELS, install_limiter
+from portal.members.views.labels import STATUS_LABELS
+from portal.members.views.rate_limits import install_limiter
 
 FULL_REBUILD_ABOVE = 50_000
 

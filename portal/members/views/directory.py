@@ -25,7 +25,9 @@ from portal.members.services.directory import (
     search_people,
 )
 from portal.members.services.org_tree import subtree_ids, units_of_kind
-from portal.members.views.common import KIND_LABELS, LEVEL_LABELS, json_response, limit, wants_json
+from portal.members.views.labels import KIND_LABELS, LEVEL_LABELS
+from portal.members.views.rate_limits import limit
+from portal.members.views.responses import json_response, wants_json
 
 blueprint = Blueprint("directory", __name__, url_prefix="/whos-who", template_folder="../templates")
 

@@ -21,7 +21,9 @@ from portal.members.personal_data import registry
 from portal.members.services import update_member
 from portal.members.services.my_data import collect_personal_data, flatten, log_own_export
 from portal.members.spreadsheets import csv_bytes
-from portal.members.views.common import FIELD_LABELS, download, json_response, limit, wants_json
+from portal.members.views.labels import FIELD_LABELS
+from portal.members.views.rate_limits import limit
+from portal.members.views.responses import download, json_response, wants_json
 from portal.members.visibility import Relation, editable_fields, visible_fields
 
 blueprint = Blueprint("my_page", __name__, url_prefix="/my-page", template_folder="../templates")

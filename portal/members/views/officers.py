@@ -39,14 +39,9 @@ from portal.members.services.member_search import (
     search_members,
 )
 from portal.members.spreadsheets import csv_bytes, xlsx_bytes
-from portal.members.views.common import (
-    FIELD_LABELS,
-    STATUS_LABELS,
-    download,
-    json_response,
-    limit,
-    wants_json,
-)
+from portal.members.views.labels import FIELD_LABELS, STATUS_LABELS
+from portal.members.views.rate_limits import limit
+from portal.members.views.responses import download, json_response, wants_json
 from portal.members.visibility import Relation, editable_fields, visible_fields
 
 log = logging.getLogger("portal.security")
