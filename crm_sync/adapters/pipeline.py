@@ -1,13 +1,21 @@
-"""Validation beside the fetching: a worker process checks page k while this process fetches page k+1
-and the pull writes page k-1 (marshmallow costs more CPU than anything else in a full pull).
+"""Reading beside the writing: a worker process fetches, decodes and validates pages while this process
+writes the ones before (marshmallow costs more CPU than anything else in a full pull).
 
-The worker is `python -m crm_sync.adapters.pipeline module:function`, fed pickled pages over its stdin
-and answering over its stdout (a plain subprocess: unlike multiprocessing's spawn it never re-imports
-the caller's main module). Only pages this process fetched itself cross the pipe.
+The worker is `python -m crm_sync.adapters.pipeline module:function`, a plain subprocess (unlike
+multiprocessing's spawn it never re-imports the caller's main module) speaking pickled frames over its
+stdin and stdout. Two ways to use it:
+
+- `produced_in_worker(produce, spec)`: the worker runs the generator `produce(spec)` and streams what
+  it yields; this process only reads the results. A full pull reads this way, so the writing process
+  spends no time (and no GIL) on HTTP, JSON or validation.
+- `in_worker(pages, check)`: this process sends pages and the worker answers `check(page)` for each.
+
+Only frames from our own child process are unpickled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import pickle
@@ -41,34 +49,62 @@ def _write(stream: IO[bytes], value: object) -> None:
     stream.flush()
 
 
-def _read(stream: IO[bytes]) -> Any:
+def _read_frame(stream: IO[bytes]) -> bytes:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         raise EOFError
     size = _HEADER.unpack(header)[0]
-    return pickle.loads(stream.read(size))  # noqa: S301 - frames from our own child process
+    frame = stream.read(size)
+    if len(frame) < size:
+        raise EOFError
+    return frame
+
+
+def _read(stream: IO[bytes]) -> Any:
+    return pickle.loads(_read_frame(stream))  # noqa: S301 - frames from our own child or parent
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """The worker's answer when `produce` raised an exception that pickles: raised again here."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class _Produce:
+    """The first frame to a producing worker: the argument of its generator."""
+
+    spec: object
+
+
+class _End:
+    """The producing worker's last frame."""
 
 
 class _Worker:
-    """One child process running `check` on each page sent to it, answering in order."""
+    """One child process running `function` (a check per page, or one producing generator)."""
 
-    def __init__(self, check: Callable[[Any], Any]) -> None:
-        target = f"{check.__module__}:{check.__qualname__}"
+    def __init__(self, function: Callable[..., Any], *, buffered: int = 0) -> None:
+        target = f"{function.__module__}:{function.__qualname__}"
         self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
             [sys.executable, "-m", "crm_sync.adapters.pipeline", target],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        self.answers: queue.Queue[Any] = queue.Queue()
+        # A producing worker is held back by this bound (and the pipe) so it never runs far ahead.
+        self.answers: queue.Queue[Any] = queue.Queue(maxsize=buffered)
         self.reader = threading.Thread(target=self._collect, name="validation-worker-reader", daemon=True)
         self.reader.start()
 
     def _collect(self) -> None:
+        # Only reads (which release the GIL): unpickling here would hold the GIL for milliseconds at a
+        # time, and the consumer's database driver, which releases it for every row, would queue behind.
         assert self.process.stdout is not None
         try:
             while True:
-                self.answers.put(_read(self.process.stdout))
-        except (EOFError, OSError, pickle.UnpicklingError):
+                self.answers.put(_read_frame(self.process.stdout))
+        except (EOFError, OSError):
             self.answers.put(_Failure("the validation worker stopped"))
 
     def submit(self, page: object) -> None:
@@ -80,13 +116,23 @@ class _Worker:
 
     def result(self) -> Any:
         answer = self.answers.get()
+        if isinstance(answer, bytes):
+            answer = pickle.loads(answer)  # noqa: S301 - a frame from our own child process
         if isinstance(answer, _Failure):
             raise RuntimeError(f"validation worker: {answer.text}")
+        if isinstance(answer, _Raised):
+            raise answer.error
         return answer
 
     def close(self) -> None:
         if self.process.stdin is not None:
-            self.process.stdin.close()
+            with contextlib.suppress(OSError):  # it is gone already
+                self.process.stdin.close()
+        if self.answers.maxsize:  # a producer may still be writing: stop it, let the reader finish
+            self.process.terminate()
+            while self.reader.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    self.answers.get(timeout=0.1)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -171,8 +217,46 @@ def in_worker(pages: Iterator[Raw], check: Callable[[Raw], Checked], *, ahead: i
         worker.close()
 
 
+def produced_in_worker(
+    produce: Callable[[Any], Iterator[Checked]], spec: object, *, ahead: int = 2
+) -> Iterator[Checked]:
+    """What the generator `produce(spec)` yields, produced in a worker process at most `ahead` items
+    before the consumer (`produce` a module-level function, `spec` and the items picklable). An
+    exception in the worker is raised here (as itself when it pickles, else as a RuntimeError); when
+    no process can be started, `produce` runs in this process."""
+    try:
+        worker = _Worker(produce, buffered=ahead)
+    except OSError as error:
+        log.warning("reading worker unavailable (%s); reading in this process", error)
+        yield from produce(spec)
+        return
+    try:
+        worker.submit(_Produce(spec))
+        while not isinstance(item := worker.result(), _End):
+            yield item
+    finally:
+        worker.close()
+
+
+def _produce(produce: Callable[[Any], Iterator[Any]], spec: object, sink: IO[bytes]) -> None:
+    try:
+        for item in produce(spec):
+            _write(sink, item)
+        _write(sink, _End())
+    except BrokenPipeError:  # the consumer stopped reading: nothing left to do
+        return
+    except Exception as error:
+        try:
+            pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, checked to round-trip
+            answer: object = _Raised(error)
+        except Exception:
+            answer = _Failure(traceback.format_exc(limit=5))
+        _write(sink, answer)
+
+
 def main(arguments: list[str]) -> None:
-    """The worker's loop: read a page, check it, write the answer, until stdin closes."""
+    """The worker's loop: read a page, check it, write the answer, until stdin closes (or, given a
+    producer, stream what it yields)."""
     module, _, name = arguments[0].partition(":")
     check = getattr(importlib.import_module(module), name)
     source, sink = sys.stdin.buffer, sys.stdout.buffer
@@ -180,6 +264,9 @@ def main(arguments: list[str]) -> None:
         try:
             page = _read(source)
         except EOFError:
+            return
+        if isinstance(page, _Produce):
+            _produce(check, page.spec, sink)
             return
         try:
             answer = check(page)
@@ -189,4 +276,6 @@ def main(arguments: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # Through the module's own name, so the frames' classes are `crm_sync.adapters.pipeline.*` on both
+    # sides of the pipe (not `__main__.*`, which the parent process cannot unpickle).
+    importlib.import_module("crm_sync.adapters.pipeline").main(sys.argv[1:])

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from audit.services import Target, record_changes
 from crm_sync import mapping
 from crm_sync.ports import CrmMember, InvalidRecord, Page
+from crm_sync.pull import bulk
 from crm_sync.pull.counts import PullCounts, log
 from crm_sync.pull.protection import keep_portal_values, protected_fields
 from portal.core.actors import Actor
@@ -24,6 +25,7 @@ from portal.members import names
 from portal.members.models import Member
 
 PULL_ACTOR = Actor.system("crm-pull")
+MEMBERS: Table = Member.__table__  # type: ignore[assignment]
 AuditEntries = list[tuple[str, Target, Mapping[str, Any]]]
 _WRITTEN = [
     *mapping.MEMBER_FIELDS,
@@ -61,34 +63,37 @@ def apply_member_page(
     `bulk_load` (the run's audit target) marks the first load of an empty replica: its creations are
     logged as one audit entry per page (member id → member number) instead of one per member.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA cache_size = -65536"))  # 64 MB: index pages stay in memory
     counts.note_invalid(page.invalid)
     incoming: dict[str, tuple[CrmMember, dict[str, Any]]] = {}
     for record in page.records:
         incoming[record.crm_id] = (record, _incoming(record, unit_ids, now))
         counts.saw_member_change(record.modified_at)
     counts.fetched += len(incoming)
+    dialect = session.get_bind().dialect.name
     existing = {
         row.crm_id: row
         for row in session.execute(
             select(Member.id, Member.crm_id, Member.row_hash, Member.removed_at).where(
-                Member.crm_id.in_(list(incoming))
+                bulk.among(dialect, Member.crm_id, list(incoming))
             )
         )
     }
     owners = dict(
         session.execute(
             select(Member.member_number, Member.crm_id).where(
-                Member.member_number.in_([values["member_number"] for _, values in incoming.values()])
+                bulk.among(
+                    dialect,
+                    Member.member_number,
+                    [values["member_number"] for _, values in incoming.values()],
+                )
             )
         ).all()
     )
     inserts: list[dict[str, Any]] = []
     changed: dict[int, dict[str, Any]] = {}
     for crm_id, (record, values) in incoming.items():
-        owner = owners.get(values["member_number"])
-        if owner is not None and owner != crm_id:
+        owner = owners.setdefault(values["member_number"], crm_id)  # also two of this page alike
+        if owner != crm_id:
             counts.note_invalid(
                 [InvalidRecord("member", crm_id, {"external_identifier": ["already in use"]})]
             )
@@ -117,12 +122,14 @@ def _insert(
     *,
     bulk_load: tuple[str, int] | None,
 ) -> None:
-    """Core executemany (no RETURNING: SQLite would insert row by row), then one id lookup."""
-    table: Table = Member.__table__  # type: ignore[assignment]
-    session.connection().execute(insert(table), inserts)
+    """One driver call (no RETURNING: SQLite would insert row by row), then one id lookup."""
+    bulk.insert_rows(session.connection(), MEMBERS, inserts)
     numbers = {values["crm_id"]: values["member_number"] for values in inserts}
+    dialect = session.get_bind().dialect.name
     ids = dict(
-        session.execute(select(Member.crm_id, Member.id).where(Member.crm_id.in_(list(numbers)))).all()
+        session.execute(
+            select(Member.crm_id, Member.id).where(bulk.among(dialect, Member.crm_id, list(numbers)))
+        ).all()
     )
     if bulk_load is not None:
         created = {str(ids[crm_id]): number for crm_id, number in numbers.items()}

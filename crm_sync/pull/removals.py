@@ -66,11 +66,13 @@ def tombstone_vanished(session: Session, crm_ids: list[str], counts: PullCounts,
 
 def follow_merges(
     database: Database, port: CrmPort, crm_ids: list[str], counts: PullCounts, now: datetime
-) -> None:
-    """For contacts that just left, ask the CRM whether they were merged, and point them at the survivor."""
+) -> list[tuple[int, int]]:
+    """For contacts that just left, ask the CRM whether they were merged, and point them at the survivor;
+    returns the new merges as (merged-away member id, survivor member id)."""
     survivors = {crm_id: survivor for crm_id in crm_ids if (survivor := port.find_survivor(crm_id))}
     if not survivors:
-        return
+        return []
+    merges: list[tuple[int, int]] = []
     with database.transaction() as session:
         ids = dict(
             session.execute(
@@ -90,5 +92,7 @@ def follow_merges(
                 ("member.merged_in_crm", ("members", merged_id), {"merged_into": [None, survivor_id]})
             )
             counts.changed_member_ids.update((merged_id, survivor_id))
+            merges.append((merged_id, survivor_id))
         record_changes(session, actor=PULL_ACTOR, entries=entries)
         counts.merged += len(entries)
+    return merges

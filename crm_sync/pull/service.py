@@ -16,15 +16,15 @@ from sqlalchemy import select
 
 from crm_sync.models import SyncKind, SyncOutcome, SyncRun
 from crm_sync.ports import CrmMember, CrmPort, InvalidRecord, Page
-from crm_sync.pull import memberships, removals
+from crm_sync.pull import bulk, memberships, removals
 from crm_sync.pull.counts import MassRemovalAborted, PullCounts, log
-from crm_sync.pull.members import apply_member_page
+from crm_sync.pull.members import MEMBERS, apply_member_page
 from crm_sync.pull.org_units import sync_org_units
 from crm_sync.pull.positions import apply_position_page, remove_positions_except
 from crm_sync.pull.runs import advance_watermarks, finish_run, read_watermarks, start_run
 from portal.core.clock import utcnow
 from portal.core.database import Database
-from portal.core.events import EventBus, MembersPulled
+from portal.core.events import EventBus, MembersMerged, MembersPulled, PullAborted
 from portal.members.models import Member
 
 Progress = Callable[[str, int], None]
@@ -53,14 +53,22 @@ def _batches(pages: Iterable[Page[CrmMember]], size: int) -> Iterator[Page[CrmMe
 class _Run:
     """The parts every kind of pull shares: the run record, counts, pages and the closing event."""
 
-    def __init__(self, database: Database, port: CrmPort, kind: SyncKind, progress: Progress | None) -> None:
-        self.database, self.port, self.kind = database, port, kind
+    def __init__(
+        self,
+        database: Database,
+        port: CrmPort,
+        kind: SyncKind,
+        progress: Progress | None,
+        events: EventBus | None,
+    ) -> None:
+        self.database, self.port, self.kind, self.events = database, port, kind, events
         self.counts = PullCounts()
         self.report = progress or _quiet
         self.now = utcnow()
         self.run_id = start_run(database, port.name, kind)
         self.unit_ids: dict[str, int] = {}
         self.trashed: list[str] = []
+        self.merges: list[tuple[int, int]] = []
 
     def org_units(self) -> None:
         with self.database.transaction() as session:
@@ -69,9 +77,22 @@ class _Run:
     def member_pages(self, pages: Iterator[Page[CrmMember]] | list[Page[CrmMember]]) -> None:
         with closing(self.database.session()) as session:
             empty = session.scalar(select(Member.id).limit(1)) is None
-        bulk_load = ("sync_runs", self.run_id) if empty else None
+        if not empty:
+            # A first load killed before it rebuilt the indexes left them out; put them back.
+            if restored := bulk.restore_indexes(self.database, MEMBERS):
+                log.warning("rebuilt member indexes a failed first load left out: %s", restored)
+            self._write_member_batches(pages, bulk_load=None)
+            return
+        # A first load: building the secondary indexes once afterwards is far cheaper than keeping
+        # them up to date row by row; they are back before this returns, also when the load fails.
+        with bulk.indexes_deferred(self.database, MEMBERS):
+            self._write_member_batches(pages, bulk_load=("sync_runs", self.run_id))
+
+    def _write_member_batches(
+        self, pages: Iterator[Page[CrmMember]] | list[Page[CrmMember]], *, bulk_load: tuple[str, int] | None
+    ) -> None:
         for batch in _batches(pages, WRITE_BATCH):
-            with self.database.transaction() as session:
+            with self.database.transaction() as session, bulk.sqlite_cache(session.connection()):
                 self.trashed += apply_member_page(
                     session, batch, self.unit_ids, self.counts, self.now, bulk_load=bulk_load
                 )
@@ -85,14 +106,19 @@ class _Run:
             self.report("positions", self.counts.positions)
         return seen
 
-    def finish(self, events: EventBus | None, started: float) -> SyncRun:
+    def follow_merges(self, crm_ids: list[str]) -> None:
+        self.merges += removals.follow_merges(self.database, self.port, crm_ids, self.counts, self.now)
+
+    def finish(self, started: float) -> SyncRun:
         advance_watermarks(self.database, self.port.name, self.counts)
         run = finish_run(self.database, self.run_id, SyncOutcome.SUCCEEDED, self.counts)
         log.info(
             "%s pull done in %.1f s: %s", self.kind.value, time.monotonic() - started, self.counts.as_dict()
         )
-        if events is not None:
-            events.publish(
+        if self.events is not None:
+            if self.merges:  # before MembersPulled: accounts follow their survivor, then roles are computed
+                self.events.publish(MembersMerged(sync_run_id=run.id, merges=tuple(self.merges)))
+            self.events.publish(
                 MembersPulled(
                     sync_run_id=run.id,
                     finished_at=run.finished_at or utcnow(),
@@ -105,6 +131,10 @@ class _Run:
         if isinstance(error, MassRemovalAborted):
             log.error("pull aborted by the mass-removal guard: %s", error)
             finish_run(self.database, self.run_id, SyncOutcome.ABORTED, self.counts, str(error))
+            if self.events is not None:  # after the commit: the admins are told (by mail)
+                self.events.publish(
+                    PullAborted(sync_run_id=self.run_id, adapter=self.port.name, reason=str(error))
+                )
         else:
             log.exception("pull failed")
             finish_run(
@@ -126,7 +156,7 @@ def pull_full(
     kind: SyncKind = SyncKind.PULL_FULL,
 ) -> SyncRun:
     """Everything, with an id-set comparison that finds hard deletes; also the weekly reconciliation."""
-    run = _Run(database, port, kind, progress)
+    run = _Run(database, port, kind, progress, events)
     started = time.monotonic()
     try:
         live: set[str] = set()
@@ -138,11 +168,11 @@ def pull_full(
         run.member_pages(port.fetch_members())
         with database.transaction() as session:
             gone = removals.tombstone_vanished(session, vanished, run.counts, run.now)
-        removals.follow_merges(database, port, [*run.trashed, *gone], run.counts, run.now)
+        run.follow_merges([*run.trashed, *gone])
         seen = run.positions(None)
         with database.transaction() as session:
             remove_positions_except(session, seen, run.counts, run.now)
-        return run.finish(events, started)
+        return run.finish(started)
     except BaseException as error:
         run.fail(error)
         raise
@@ -164,7 +194,7 @@ def pull_incremental(
         return pull_full(
             database, port, max_removed_share=max_removed_share, progress=progress, events=events
         )
-    run = _Run(database, port, SyncKind.PULL_INCREMENTAL, progress)
+    run = _Run(database, port, SyncKind.PULL_INCREMENTAL, progress, events)
     started = time.monotonic()
     try:
         # Changes are few: read them all first, so the guard can look before the first write.
@@ -181,9 +211,9 @@ def pull_incremental(
         run.counts.refetched = len(again)
         if again:
             run.member_pages(port.fetch_members_by_id(sorted(again)))
-        removals.follow_merges(database, port, run.trashed, run.counts, run.now)
+        run.follow_merges(run.trashed)
         run.positions((positions_mark or members_mark) - overlap)
-        return run.finish(events, started)
+        return run.finish(started)
     except BaseException as error:
         run.fail(error)
         raise

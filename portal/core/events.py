@@ -22,6 +22,23 @@ class MembersPulled:
 
 
 @dataclass(frozen=True)
+class MembersMerged:
+    """A committed pull found contacts the CRM merged: (merged-away member id, survivor member id)."""
+
+    sync_run_id: int
+    merges: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class PullAborted:
+    """A pull stopped on purpose before changing anything (the mass-removal guard); admins must look."""
+
+    sync_run_id: int
+    adapter: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class MemberChanged:
     """A member's replica row was changed by the portal (not by the pull)."""
 

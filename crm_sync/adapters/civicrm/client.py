@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,12 +21,29 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class ClientSpec:
+    """How to connect a client again (in a worker process)."""
+
+    base_url: str
+    api_key: str
+    site_key: str
+    timeout: float
+
+    def connect(self) -> CiviCrmClient:
+        """A new client with these settings."""
+        return CiviCrmClient(
+            self.base_url, api_key=self.api_key, site_key=self.site_key, timeout=self.timeout
+        )
+
+
 class CiviCrmClient:
     """One keep-alive HTTP session to a CiviCRM site; `call` returns the decoded body."""
 
     def __init__(self, base_url: str, *, api_key: str, site_key: str = "", timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self._api_key, self._site_key = api_key, site_key
         self._http = requests.Session()
         self._http.headers.update(
             {
@@ -37,10 +55,43 @@ class CiviCrmClient:
         if site_key:
             self._http.headers["X-Civi-Key"] = site_key
 
+    def spec(self) -> ClientSpec:
+        """These settings, to connect again elsewhere."""
+        return ClientSpec(self.base_url, self._api_key, self._site_key, self.timeout)
+
     def call(
         self, entity: str, action: str, params: dict[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
         """POST one APIv4 call and return its body, or raise `CrmError` / `CrmUnavailable`."""
+        response = self._post(entity, action, params, timeout)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise CrmError(
+                f"CiviCRM answered {response.status_code} without JSON to {entity}.{action}",
+                retryable=response.status_code >= 500,
+            ) from None
+        _raise_for_body(entity, action, response.status_code, body)
+        return body
+
+    def call_raw(self, entity: str, action: str, params: dict[str, Any]) -> bytes:
+        """Like `call`, but the body as received (JSON bytes), for a decoder in another process."""
+        response = self._post(entity, action, params, None)
+        content = response.content
+        if response.status_code != 200 or b'"error_code"' in content:  # only then is decoding needed
+            try:
+                body = orjson.loads(content)
+            except orjson.JSONDecodeError:
+                raise CrmError(
+                    f"CiviCRM answered {response.status_code} without JSON to {entity}.{action}",
+                    retryable=response.status_code >= 500,
+                ) from None
+            _raise_for_body(entity, action, response.status_code, body)
+        return content
+
+    def _post(
+        self, entity: str, action: str, params: dict[str, Any], timeout: float | None
+    ) -> requests.Response:
         url = f"{self.base_url}/civicrm/ajax/api4/{entity}/{action}"
         try:
             response = self._http.post(
@@ -56,22 +107,17 @@ class CiviCrmClient:
         if response.status_code == 401:
             # A refused credential is a configuration problem: wait, never hammer the login.
             raise CrmCredentialsRefused(f"CiviCRM refused the credentials (401) on {entity}.{action}")
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise CrmError(
-                f"CiviCRM answered {response.status_code} without JSON to {entity}.{action}",
-                retryable=response.status_code >= 500,
-            ) from None
-        if response.status_code != 200 or not isinstance(body, dict) or "error_code" in body:
-            message = body.get("error_message", "") if isinstance(body, dict) else ""
-            # CiviCRM hides the reason of a 500 (validation or a hiccup alike): it may be worth a retry.
-            raise CrmError(
-                f"CiviCRM refused {entity}.{action} ({response.status_code}): {message}"[:500],
-                retryable=response.status_code >= 500,
-            )
-        return body
+        return response
 
     def close(self) -> None:
         """Close the keep-alive connections."""
         self._http.close()
+
+
+def _raise_for_body(entity: str, action: str, status: int, body: Any) -> None:
+    if status != 200 or not isinstance(body, dict) or "error_code" in body:
+        message = body.get("error_message", "") if isinstance(body, dict) else ""
+        # CiviCRM hides the reason of a 500 (validation or a hiccup alike): it may be worth a retry.
+        raise CrmError(
+            f"CiviCRM refused {entity}.{action} ({status}): {message}"[:500], retryable=status >= 500
+        )

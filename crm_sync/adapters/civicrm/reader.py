@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 from crm_sync.adapters import pipeline
-from crm_sync.adapters.civicrm.client import CiviCrmClient
+from crm_sync.adapters.civicrm.client import CiviCrmClient, ClientSpec
 from crm_sync.adapters.civicrm.schemas import (
     CIVI_DATETIME,
     IndividualSchema,
@@ -33,6 +35,12 @@ from crm_sync.ports import CrmMember, CrmMembershipState, CrmOrgUnit, CrmPositio
 from portal.members.models import MembershipStatus
 
 ENDED_STATUSES = (MembershipStatus.CANCELLED, MembershipStatus.DECEASED)
+# The reading worker may run this many pages ahead: more than a write batch (ten pages), so it keeps
+# reading while the pull writes a batch (about 1.5 MB a page).
+READ_AHEAD_PAGES = 16
+# Built once per process: a schema instance is reusable and costs a few hundred µs to make.
+_INDIVIDUAL = IndividualSchema()
+_MEMBERSHIP = MembershipSchema()
 
 
 def civi_time(moment: datetime) -> str:
@@ -62,7 +70,7 @@ def choose_memberships(
     rows: list[dict[str, Any]],
 ) -> tuple[dict[int, dict[str, Any]], list[InvalidRecord]]:
     """Validate membership rows (marshmallow) and choose one per contact."""
-    good, bad = load_each(MembershipSchema(), rows)
+    good, bad = load_each(_MEMBERSHIP, rows)
     invalid = [InvalidRecord("membership", crm_id, errors) for crm_id, errors in bad]
     known = []
     for row in good:
@@ -104,11 +112,20 @@ def membership_dates(membership: dict[str, Any], status: MembershipStatus) -> di
 
 @dataclass(frozen=True)
 class RawMembers:
-    """One page of Individuals with their Membership and non-primary Phone rows (CiviCRM's JSON)."""
+    """One page of Individuals with their Membership and non-primary Phone rows: CiviCRM's JSON
+    bodies as received (bytes cross to the validation worker far cheaper than decoded rows)."""
 
-    contacts: list[dict[str, Any]]
-    memberships: list[dict[str, Any]]
-    phones: list[dict[str, Any]]
+    contacts: bytes
+    memberships: bytes = b""
+    phones: bytes = b""
+
+
+def _values(body: bytes) -> list[dict[str, Any]]:
+    if not body:
+        return []
+    decoded = orjson.loads(body)
+    values = decoded.get("values", []) if isinstance(decoded, dict) else []
+    return values if isinstance(values, list) else []
 
 
 def _member(row: dict[str, Any], membership: dict[str, Any], others: dict[str, str]) -> CrmMember:
@@ -148,12 +165,13 @@ def _member(row: dict[str, Any], membership: dict[str, Any], others: dict[str, s
 
 def members_from_rows(raw: RawMembers) -> Page[CrmMember]:
     """Validate (marshmallow) and map one raw page; a bad record is reported with its id and skipped."""
-    good, bad = load_each(IndividualSchema(), raw.contacts)
+    contacts = _values(raw.contacts)
+    good, bad = load_each(_INDIVIDUAL, contacts)
     invalid = [InvalidRecord("member", crm_id, errors) for crm_id, errors in bad]
-    memberships, membership_invalid = choose_memberships(raw.memberships)
+    memberships, membership_invalid = choose_memberships(_values(raw.memberships))
     invalid.extend(membership_invalid)
     others: dict[int, dict[str, str]] = {}
-    for row in raw.phones:
+    for row in _values(raw.phones):
         kind = "mobile" if row.get("phone_type_id:name") == "Mobile" else "phone"
         others.setdefault(int(row["contact_id"]), {}).setdefault(kind, str(row.get("phone") or ""))
     members = [
@@ -161,7 +179,31 @@ def members_from_rows(raw: RawMembers) -> Page[CrmMember]:
         for row in good
         if row["id"] in memberships
     ]
-    return Page(members, invalid, cursor=str(raw.contacts[-1]["id"]) if raw.contacts else "")
+    return Page(members, invalid, cursor=str(contacts[-1].get("id", "")) if contacts else "")
+
+
+@dataclass(frozen=True)
+class _ReadMembers:
+    """What a reading worker needs to page through members on its own."""
+
+    client: ClientSpec
+    page_size: int
+    where: list[Any]
+
+
+def _read_members(job: _ReadMembers) -> Iterator[Page[CrmMember]]:
+    """In a worker process: fetch (a thread ahead), decode and validate every page of members."""
+    reader = CiviCrmReader()
+    reader.client, reader.page_size, reader.validate_in_worker = job.client.connect(), job.page_size, False
+    try:
+        raw = (
+            reader._raw_page(rows, body)
+            for rows, body in reader._keyset_bodies("Contact", INDIVIDUAL_SELECT, job.where)
+        )
+        for page in pipeline.prefetched(raw):
+            yield members_from_rows(page)
+    finally:
+        reader.client.close()
 
 
 class CiviCrmReader:
@@ -175,6 +217,13 @@ class CiviCrmReader:
         self, entity: str, select: list[str], where: list[Any], *, page_size: int | None = None
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of rows ordered by id, each page asking for ids above the last one seen."""
+        for rows, _body in self._keyset_bodies(entity, select, where, page_size=page_size):
+            yield rows
+
+    def _keyset_bodies(
+        self, entity: str, select: list[str], where: list[Any], *, page_size: int | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], bytes]]:
+        """`_keyset` pages with the JSON body each was decoded from."""
         size = page_size or self.page_size
         last_id = 0
         while True:
@@ -184,10 +233,11 @@ class CiviCrmReader:
                 "orderBy": {"id": "ASC"},
                 "limit": size,
             }
-            rows: list[dict[str, Any]] = self.client.call(entity, "get", params).get("values", [])
+            body = self.client.call_raw(entity, "get", params)
+            rows = _values(body)
             if not rows:
                 return
-            yield rows
+            yield rows, body
             last_id = int(rows[-1]["id"])
             if len(rows) < size:
                 return
@@ -223,17 +273,17 @@ class CiviCrmReader:
                 )
             yield Page(units, invalid)
 
-    def _raw_page(self, rows: list[dict[str, Any]]) -> RawMembers:
+    def _raw_page(self, rows: list[dict[str, Any]], body: bytes) -> RawMembers:
         """A page of contacts with their memberships and non-primary phones, as CiviCRM sent them."""
         ids = [row["id"] for row in rows if isinstance(row.get("id"), int)]
         if not ids:
-            return RawMembers(rows, [], [])
-        memberships = self.client.call(
+            return RawMembers(body)
+        memberships = self.client.call_raw(
             "Membership",
             "get",
             {"select": MEMBERSHIP_SELECT, "where": [["contact_id", "IN", ids]], "orderBy": {"id": "ASC"}},
-        ).get("values", [])
-        phones = self.client.call(
+        )
+        phones = self.client.call_raw(
             "Phone",
             "get",
             {
@@ -241,22 +291,23 @@ class CiviCrmReader:
                 "where": [["contact_id", "IN", ids], ["is_primary", "=", False]],
                 "orderBy": {"id": "ASC"},
             },
-        ).get("values", [])
-        return RawMembers(rows, memberships, phones)
-
-    def _members_page(self, rows: list[dict[str, Any]]) -> Page[CrmMember]:
-        return members_from_rows(self._raw_page(rows))
+        )
+        return RawMembers(body, memberships, phones)
 
     def fetch_members(self, *, changed_since: datetime | None = None) -> Iterator[Page[CrmMember]]:
         """Individuals that have a membership, trashed ones included (they become tombstones)."""
         where: list[Any] = [["contact_type", "=", "Individual"], ["is_deleted", "IN", [False, True]]]
         if changed_since is not None:
             where.append(["modified_date", ">=", civi_time(changed_since)])
-        raw = (self._raw_page(rows) for rows in self._keyset("Contact", INDIVIDUAL_SELECT, where))
         if changed_since is None and self.validate_in_worker:  # a full pull: hundreds of pages
-            yield from pipeline.in_worker(raw, members_from_rows)
-        else:
-            yield from (members_from_rows(page) for page in raw)
+            yield from pipeline.produced_in_worker(
+                _read_members,
+                _ReadMembers(self.client.spec(), self.page_size, where),
+                ahead=READ_AHEAD_PAGES,
+            )
+            return
+        for rows, body in self._keyset_bodies("Contact", INDIVIDUAL_SELECT, where):
+            yield members_from_rows(self._raw_page(rows, body))
 
     def fetch_members_by_id(self, crm_ids: Sequence[str]) -> Iterator[Page[CrmMember]]:
         """The named Individuals (trashed ones flagged), a page at a time."""
@@ -268,11 +319,12 @@ class CiviCrmReader:
                 ["is_deleted", "IN", [False, True]],
                 ["id", "IN", chunk],
             ]
-            rows = self.client.call(
+            body = self.client.call_raw(
                 "Contact", "get", {"select": INDIVIDUAL_SELECT, "where": where, "orderBy": {"id": "ASC"}}
-            ).get("values", [])
+            )
+            rows = _values(body)
             if rows:
-                yield self._members_page(rows)
+                yield members_from_rows(self._raw_page(rows, body))
 
     def fetch_memberships(self) -> Iterator[Page[CrmMembershipState]]:
         """Every contact's chosen membership, paged by contact so no contact is split over two pages."""

@@ -95,10 +95,8 @@ INDIVIDUAL_SELECT = [
 MEMBERSHIP_SELECT = [
     "id",
     "contact_id",
-    "membership_type_id:name",
     "status_id:name",
     "join_date",
-    "start_date",
     "end_date",
 ]
 ORGANIZATION_SELECT = [
