@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.chain import entry_digest
@@ -60,6 +60,46 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     }
 
 
+@dataclass(frozen=True)
+class RecordedEntry:
+    """What `record_change` wrote: the entry's id and its place in the chain."""
+
+    id: int
+    seq: int
+    entry_hash: str
+
+
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]  # declarative tables are Tables
+_HEAD = select(AuditChainHead.seq, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+_ENTRY_COLUMNS = (
+    "seq", "occurred_at", "actor_kind", "actor_id", "actor_label", "action", "target_type",
+    "target_id", "changes", "request_id", "prev_hash", "entry_hash",
+)  # fmt: skip
+
+
+def _append_statement(dialect: str) -> Any:
+    """PostgreSQL: one statement that moves the head on only if it is still where we read it, and
+    inserts the entry only when it did (a data-modifying CTE). SQLite holds the write lock from BEGIN
+    IMMEDIATE, so there the head cannot move under us and two plain statements do."""
+    move_head = (
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1, AuditChainHead.seq == bindparam("prev_seq"))
+        .values(seq=bindparam("seq"), last_hash=bindparam("entry_hash"))
+    )
+    if dialect != "postgresql":
+        return move_head
+    moved = move_head.returning(AuditChainHead.seq).cte("moved")
+    entries = _ENTRIES
+    values = select(*(bindparam(name, type_=entries.c[name].type) for name in _ENTRY_COLUMNS)).select_from(
+        moved
+    )
+    return entries.insert().from_select(_ENTRY_COLUMNS, values).returning(entries.c.id)
+
+
+_APPEND = {name: _append_statement(name) for name in ("postgresql", "sqlite")}
+_INSERT_ENTRY = _ENTRIES.insert().returning(_ENTRIES.c.id)
+
+
 def record_change(
     session: Session,
     *,
@@ -67,46 +107,46 @@ def record_change(
     action: str,
     target: Target,
     changes: Mapping[str, Any],
-) -> AuditEntry:
+) -> RecordedEntry:
     """Append one entry to the hash chain inside the caller's transaction (the caller commits)."""
-    # The UPDATE takes the head row's lock until commit, so concurrent writers append one by one.
-    seq, prev_hash = session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(seq=AuditChainHead.seq + 1)
-        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
-    ).one()
     target_type, target_id = _target_key(target)
-    plain_changes = _plain(dict(changes))
-    occurred_at = utcnow()
-    request_id = context.request_id.get()
-    entry_hash = entry_digest(
-        prev_hash=prev_hash,
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=(actor.kind, actor.id, actor.label),
-        action=action,
-        target=(target_type, target_id),
-        changes=plain_changes,
-        request_id=request_id,
-    )
-    entry = AuditEntry(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_label=actor.label,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        changes=plain_changes,
-        request_id=request_id,
-        prev_hash=prev_hash,
-        entry_hash=entry_hash,
-    )
-    session.add(entry)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=entry_hash))
-    return entry
+    values: dict[str, Any] = {
+        "occurred_at": utcnow(),
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "changes": _plain(dict(changes)),
+        "request_id": context.request_id.get(),
+    }
+    connection = session.connection()  # flushes the caller's pending rows first
+    is_postgresql = connection.dialect.name == "postgresql"
+    while True:
+        # Read the head without a lock; the head row is locked only by the statement that moves
+        # it, the last one before the caller commits, so writers queue for as short as possible.
+        prev_seq, prev_hash = connection.execute(_HEAD).one()
+        values["seq"], values["prev_hash"] = prev_seq + 1, prev_hash
+        values["entry_hash"] = entry_digest(
+            prev_hash=prev_hash,
+            seq=prev_seq + 1,
+            occurred_at=values["occurred_at"],
+            actor=(actor.kind, actor.id, actor.label),
+            action=action,
+            target=(target_type, target_id),
+            changes=values["changes"],
+            request_id=values["request_id"],
+        )
+        if is_postgresql:
+            entry_id = connection.execute(_APPEND["postgresql"], {**values, "prev_seq": prev_seq}).scalar()
+            if entry_id is not None:
+                return RecordedEntry(entry_id, values["seq"], values["entry_hash"])
+            continue  # another writer moved the head first: chain onto its entry instead
+        moved = connection.execute(_APPEND["sqlite"], {**values, "prev_seq": prev_seq})
+        if moved.rowcount == 1:
+            entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+            return RecordedEntry(entry_id, values["seq"], values["entry_hash"])
 
 
 def record_read(session: Session, *, actor: Actor, subject_member_id: int, purpose: str) -> None:

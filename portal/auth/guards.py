@@ -10,6 +10,7 @@ import enum
 import functools
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from flask import abort, g, jsonify, redirect, request, session, url_for
@@ -19,7 +20,7 @@ from portal.auth.models import Account
 from portal.auth.roles import OFFICER_ROLES, Role
 from portal.auth.scopes import current_roles
 from portal.auth.services.sessions import ClientInfo, is_fresh_at
-from portal.auth.services.terms import terms_status
+from portal.auth.services.terms import accepted_until
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.extension import db_session
@@ -96,6 +97,35 @@ def current_roles_of_account() -> frozenset[Role]:
     return cast(frozenset[Role], g.auth_roles)
 
 
+def terms_accepted_until() -> datetime | None:
+    """Until when the signed-in account's terms acceptance holds (None: the gate is shut); loaded with
+    the session row (or one query), once per request."""
+    if "auth_terms_until" not in g:
+        account = current_account()
+        if account is None:
+            g.auth_terms_until = None
+        elif getattr(session, "terms_known", False):  # loaded with the session row this request
+            g.auth_terms_until = session.terms_until  # type: ignore[attr-defined]
+        else:
+            g.auth_terms_until = accepted_until(db_session(), account.id, utcnow())
+    return cast(datetime | None, g.auth_terms_until)
+
+
+def officer_gate() -> ResponseReturnValue | None:
+    """The checks an officer passes after their role (other features' guards use this): signed in with
+    an authenticator app or recovery code, never a mailed code, and terms accepted. None when both
+    hold; else the answer to give (a redirect for pages, a 403 with a reason for JSON)."""
+    if getattr(session, "factor", "") not in STRONG_FACTORS:
+        if _wants_json():
+            return jsonify({"error": "authenticator_app_required"}), 403
+        return redirect(url_for("auth.need_authenticator", next=request.path))
+    if terms_accepted_until() is None:
+        if _wants_json():
+            return jsonify({"error": "terms_not_accepted"}), 403
+        return redirect(url_for("auth.terms", next=request.path))
+    return None
+
+
 def _wants_json() -> bool:
     if request.is_json or request.path.startswith("/api/"):
         return True
@@ -162,14 +192,14 @@ def officer_required(*roles: Role, terms_gate: bool = True) -> Callable[[View], 
                 return _to_sign_in()
             if not current_roles_of_account() & wanted:
                 _deny("role")
-            if getattr(session, "factor", "") not in STRONG_FACTORS:
+            if terms_gate:
+                gate = officer_gate()
+                if gate is not None:
+                    return gate
+            elif getattr(session, "factor", "") not in STRONG_FACTORS:
                 if _wants_json():
                     return jsonify({"error": "authenticator_app_required"}), 403
                 return redirect(url_for("auth.need_authenticator", next=request.path))
-            if terms_gate and not terms_status(db_session(), account.id, utcnow()).is_accepted:
-                if _wants_json():
-                    return jsonify({"error": "terms_not_accepted"}), 403
-                return redirect(url_for("auth.terms", next=request.path))
             return view(*args, **kwargs)
 
         return _mark(cast(View, guarded), access, roles=wanted, terms_gate=terms_gate)

@@ -8,20 +8,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import abort, g, jsonify, redirect, request, session, url_for
-from flask.typing import ResponseReturnValue
+from flask import abort, g, request
 
 from portal.auth.guards import (
-    STRONG_FACTORS,
     current_account,
     current_actor,
+    officer_gate,
     officer_required,
     sign_in_required,
 )
 from portal.auth.models import Account
 from portal.auth.roles import Role
 from portal.auth.scopes import current_grants, unit_ids_in_scope
-from portal.auth.services.terms import terms_status
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.extension import db_session
@@ -33,12 +31,6 @@ from portal.meetings.services import door_context, unit_lineage
 log = logging.getLogger("portal.security")
 View = TypeVar("View", bound=Callable[..., Any])
 MANAGER_ROLES = (Role.BRANCH_BOARD, Role.REGIONAL_OFFICER, Role.NATIONAL_ADMINISTRATOR, Role.ADMIN)
-
-
-def _json() -> bool:
-    return request.is_json or request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
-        "application/json"
-    )
 
 
 def actor() -> Actor:
@@ -99,19 +91,6 @@ def manager_required(view: View) -> View:
     return officer_required(*MANAGER_ROLES)(cast(View, guarded))
 
 
-def _strong_factor_and_terms(account: Account) -> ResponseReturnValue | None:
-    """The officer gate the auth feature applies: TOTP (never a mailed code) and accepted terms."""
-    if getattr(session, "factor", "") not in STRONG_FACTORS:
-        if _json():
-            return jsonify({"error": "authenticator_app_required"}), 403
-        return redirect(url_for("auth.need_authenticator", next=request.path))
-    if not terms_status(db_session(), account.id, utcnow()).is_accepted:
-        if _json():
-            return jsonify({"error": "terms_not_accepted"}), 403
-        return redirect(url_for("auth.terms", next=request.path))
-    return None
-
-
 def steward_required(view: View) -> View:
     """A steward of the meeting in the URL while it lasts (J12), or an officer managing it; TOTP and terms."""
 
@@ -130,7 +109,7 @@ def steward_required(view: View) -> View:
                 _deny("steward access ended with the meeting", 401)
             _deny("not a steward of this meeting")
         g.meetings_actor = Actor.account(account.id, f"{found.steward_name} ({found.steward_number})")
-        gate = _strong_factor_and_terms(account)
+        gate = officer_gate()
         if gate is not None:
             return gate
         return view(*args, meeting=meeting, **kwargs)

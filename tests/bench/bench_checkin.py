@@ -7,7 +7,9 @@
 Prints `BENCH <name> <value> <unit> <data size>`. The portal runs under gunicorn (2 sync workers) on
 loopback; an asyncio load generator in this process sends check-ins open-loop at each of `--rates` per
 second (latency measured from each request's scheduled start, so a stall is not hidden) while
-`--pollers` chairs poll the dashboard counts every 4 s as the page does (`BENCH_POLL_EVERY`). Bounded:
+`--pollers` chairs poll the dashboard counts every 4 s as the page does (`BENCH_POLL_EVERY`); each poller
+starts at a random (seeded) offset within that interval, as dashboards opened at different moments do,
+instead of all of them firing at the same instant. Bounded:
 at most rate × seconds check-ins per step, each with a 10 s timeout. PostgreSQL: `PORTAL_BENCH_PG_URL`
 (default the local server); the script creates and drops its own database. No Debian package needed.
 """
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from checkin_http import (  # noqa: E402 - a sibling module of this script
     SECRET,
+    Server,
     Sessions,
     load_run,
     percentile,
@@ -176,8 +179,9 @@ def http_run(
     app = create_app(settings)
     sessions = sign_in_people(app, database, meeting_id, stewards=8, chairs=max(1, min(args.pollers, 20)))
     app.extensions["portal"].database.dispose()
-    process = start_gunicorn(target.url, target.folder)
-    size = f"{members}_members/{args.pollers}_pollers/2_sync_workers"
+    server = Server(args.workers, args.worker_class, args.threads)
+    process = start_gunicorn(target.url, target.folder, server)
+    size = f"{members}_members/{args.pollers}_pollers/{server.label}"
     try:
         first = 1_000_001
         for rate in args.rates:
@@ -294,6 +298,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--pollers", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     args = parser.parse_args()
     needed = sum(args.rates[:-1]) * args.step_seconds + args.rates[-1] * args.seconds + 100
     if needed > args.members:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import subprocess
 import time
 import uuid
@@ -74,7 +75,23 @@ def sign_in_people(app, database: Database, meeting_id: int, stewards: int, chai
     return found
 
 
-def start_gunicorn(url: str, folder: Path) -> subprocess.Popen[bytes]:
+@dataclass(frozen=True)
+class Server:
+    """How gunicorn runs the portal in the bench."""
+
+    workers: int = 2
+    worker_class: str = "sync"
+    threads: int = 1
+
+    @property
+    def label(self) -> str:
+        """For the BENCH size column, e.g. `4_sync_workers` or `2x4_gthread`."""
+        if self.worker_class == "gthread":
+            return f"{self.workers}x{self.threads}_gthread"
+        return f"{self.workers}_{self.worker_class}_workers"
+
+
+def start_gunicorn(url: str, folder: Path, server: Server = Server()) -> subprocess.Popen[bytes]:
     environment = dict(
         os.environ,
         PORTAL_ENV="development",
@@ -85,8 +102,9 @@ def start_gunicorn(url: str, folder: Path) -> subprocess.Popen[bytes]:
     )
     log = (folder / "gunicorn.log").open("ab")
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORT}",
-         "--timeout", "30", "portal.app:create_app()"],
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(server.workers), "-k", server.worker_class,
+         "--threads", str(server.threads), "-b", f"127.0.0.1:{PORT}", "--timeout", "30",
+         "portal.app:create_app()"],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -146,6 +164,7 @@ async def load_run(
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     poll_latencies: list[float] = []
+    timeline: list[tuple[float, float]] = []  # (when it was due, seconds into the run; its latency)
     stop = asyncio.Event()
     in_flight = asyncio.Semaphore(512)
 
@@ -163,9 +182,14 @@ async def load_run(
             except (OSError, TimeoutError):
                 status = 0
         latencies.append(time.perf_counter() - due)
+        timeline.append((due - start, latencies[-1]))
         statuses[status] = statuses.get(status, 0) + 1
 
-    async def poll(cookie: str) -> None:
+    async def poll(cookie: str, offset: float) -> None:
+        # Real dashboards are opened at different moments: each poller starts at its own offset within
+        # the interval instead of all 20 firing at the same instant every 4 s.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), offset)
         while not stop.is_set():
             started = time.perf_counter()
             with contextlib.suppress(OSError, TimeoutError):
@@ -175,8 +199,10 @@ async def load_run(
             poll_latencies.append(time.perf_counter() - started)
             await asyncio.sleep(poll_every)  # the dashboard's script polls every 4 s
 
+    offsets = random.Random(66)  # reproducible spread of the pollers' start within the interval
     poll_tasks = [
-        asyncio.create_task(poll(sessions.chairs[index % len(sessions.chairs)])) for index in range(pollers)
+        asyncio.create_task(poll(sessions.chairs[index % len(sessions.chairs)], offsets.uniform(0, poll_every)))
+        for index in range(pollers)
     ]
     start = time.perf_counter() + 0.5
     began = time.perf_counter()
@@ -184,4 +210,19 @@ async def load_run(
     elapsed = time.perf_counter() - start
     stop.set()
     await asyncio.gather(*poll_tasks)
+    if os.environ.get("BENCH_TIMELINE"):
+        print_timeline(timeline)
     return latencies, statuses, poll_latencies, elapsed, time.perf_counter() - began
+
+
+def print_timeline(timeline: list[tuple[float, float]]) -> None:
+    """Per second of the run: requests due, p50 and max latency (to see when a stall happened)."""
+    seconds: dict[int, list[float]] = {}
+    for due, latency in timeline:
+        seconds.setdefault(int(due), []).append(latency)
+    for second, values in sorted(seconds.items()):
+        print(
+            f"# t={second:3d}s n={len(values):4d} p50={percentile(values, 0.5) * 1000:7.1f} ms "
+            f"max={max(values) * 1000:7.1f} ms",
+            flush=True,
+        )

@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.auth.models import TermsVersion
 from portal.core.clock import utcnow
 from portal.meetings.models import Attendance, CheckInAttempt, StewardAssignment
 from portal.meetings.testing import door_token, nonce, post_check_in
@@ -191,3 +192,36 @@ def test_a_guest_is_listed_at_the_door_and_checked_out_from_the_list(meeting_doo
     assert out.status_code == 200
     assert out.get_json()["outcome"] == "checked_out"
     assert "Jet Journalist" not in steward.get(f"/meetings/{meeting.id}/door").get_data(as_text=True)
+
+
+def _publish_terms(db_session: Session, version: str, *, requires_reacceptance: bool) -> None:
+    db_session.add(
+        TermsVersion(
+            version=version,
+            title=f"Terms {version}",
+            body_markdown="Treat member data with care.",
+            published_at=utcnow() + timedelta(seconds=1),
+            requires_reacceptance=requires_reacceptance,
+        )
+    )
+    db_session.commit()
+
+
+def test_the_door_keeps_the_officer_gate_a_new_version_to_accept_again_shuts_it(
+    meeting_door: dict, db_session: Session
+) -> None:
+    steward, meeting = meeting_door["steward"], meeting_door["meeting"]
+    _publish_terms(db_session, "door-minor", requires_reacceptance=False)
+    assert post_check_in(steward, meeting.id, meeting_door["voter"].member_number).status_code == 201
+    token = door_token(steward, meeting.id)
+    _publish_terms(db_session, "door-major", requires_reacceptance=True)
+    refused = steward.post(
+        f"/meetings/{meeting.id}/door/check-in",
+        data={"csrf_token": token, "member_number": meeting_door["lapsed"].member_number, "nonce": nonce()},
+        headers={"Accept": "application/json"},
+    )
+    assert (refused.status_code, refused.get_json()) == (403, {"error": "terms_not_accepted"})
+    page = steward.get(f"/meetings/{meeting.id}/door")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/terms")
+    assert db_session.scalar(select(func.count()).select_from(Attendance)) == 1

@@ -1,9 +1,10 @@
 """The mutation log is a hash chain: edits, deletions and reordering are found and named."""
 
+import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session
 
 from audit.models import AuditChainHead, AuditEntry
@@ -153,3 +154,67 @@ def test_flask_audit_verify_reports_the_broken_entry(runner, db_session: Session
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1
     assert f"entry #1 (id {entries[0].id})" in broken.output
+
+
+def test_concurrent_writers_each_chain_onto_the_previous_entry(database) -> None:
+    """Writers read the head without a lock and move it only if it is still there: under a race
+    every entry still follows the one before it, with no gap and no duplicate sequence number."""
+    writers, each = 8, 15
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for index in range(each):
+                with database.transaction() as session:
+                    record_change(
+                        session,
+                        actor=ALICE,
+                        action="member.updated",
+                        target=("members", worker * 100 + index),
+                        changes={"note": [None, f"{worker}-{index}"]},
+                    )
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with database.session() as session:
+        report = verify_chain(session)
+        seqs = session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)).all()
+    assert report.is_intact, report
+    assert report.checked == writers * each
+    assert list(seqs) == list(range(1, writers * each + 1))
+
+
+def test_the_head_row_is_locked_only_by_the_last_statement(database) -> None:
+    """A second writer is not blocked while the first is between reading the head and its commit's
+    final statement, so long transactions do not queue everyone behind the chain head."""
+    if database.is_sqlite:
+        pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE; there is no row lock to take")
+    statements: list[str] = []
+    with database.transaction() as session:
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        recorded = record_change(
+            session, actor=ALICE, action="member.updated", target=("members", 1), changes={"x": [1, 2]}
+        )
+    head = [index for index, sql in enumerate(statements) if "audit_chain_head" in sql]
+    writes = [
+        index
+        for index, sql in enumerate(statements)
+        if sql.lstrip().upper().startswith(("UPDATE", "INSERT", "WITH"))
+    ]
+    assert len(statements) == 2, statements  # read the head, then one statement that moves it and appends
+    assert writes == [head[-1]] == [len(statements) - 1]
+    assert "FOR UPDATE" not in statements[0].upper()
+    with database.session() as session:
+        stored = session.get(AuditEntry, recorded.id)
+        assert stored is not None
+        assert (stored.seq, stored.entry_hash) == (recorded.seq, recorded.entry_hash)
+        assert session.get(AuditChainHead, 1).last_hash == recorded.entry_hash  # type: ignore[union-attr]

@@ -302,3 +302,23 @@ def test_stewards_are_assigned_per_meeting_until_it_ends(db_session: Session, pa
         services.assign_steward(db_session, meeting=meeting, member_number="nope", actor=CHAIR)
     with pytest.raises(NotFound):
         services.revoke_steward(db_session, meeting=other, assignment_id=assignment.id, actor=CHAIR)
+
+
+@pytest.mark.both_backends
+def test_names_with_backslashes_tabs_and_line_breaks_reach_the_roll_unchanged(db_session: Session) -> None:
+    """PostgreSQL writes the roll as COPY text: characters COPY treats specially must be escaped."""
+    branch = make_org_unit(db_session)
+    odd = make_member(
+        db_session, branch_id=branch.id, given_name="A\\nna", infix="", family_name="B\tC\r\nD\\"
+    )
+    meeting = make_frozen_meeting(db_session, org_unit_id=branch.id)
+    entry = db_session.scalars(
+        select(VoterRollEntry).where(
+            VoterRollEntry.meeting_id == meeting.id, VoterRollEntry.member_id == odd.id
+        )
+    ).one()
+    assert (entry.name, entry.member_number, entry.may_vote) == (
+        "B\tC\r\nD\\, A\\nna",
+        odd.member_number,
+        True,
+    )

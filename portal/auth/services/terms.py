@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from audit.services import record_change
 from portal.auth.models import Account, RoleGrant, TermsAcceptance, TermsVersion
@@ -70,6 +71,40 @@ def terms_status(session: Session, account_id: int, now: datetime) -> TermsStatu
     if floor is not None:
         query = query.where(TermsVersion.published_at >= floor.published_at)
     return TermsStatus(current, session.scalar(query))
+
+
+_FLOOR = (
+    select(TermsVersion.published_at)
+    .where(TermsVersion.requires_reacceptance.is_(True))
+    .order_by(TermsVersion.published_at.desc(), TermsVersion.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+def accepted_until_of(
+    account_id: ColumnElement[Any] | InstrumentedAttribute[Any], now: ColumnElement[Any]
+) -> ScalarSelect[Any]:
+    """`accepted_until` as a scalar subquery, to load along with something else in one query."""
+    return (
+        select(func.max(TermsAcceptance.expires_at))
+        .join(TermsVersion, TermsVersion.id == TermsAcceptance.terms_version_id)
+        .where(
+            TermsAcceptance.account_id == account_id,
+            TermsAcceptance.expires_at > now,
+            or_(_FLOOR.is_(None), TermsVersion.published_at >= _FLOOR),
+        )
+        .scalar_subquery()
+    )
+
+
+_NOW = bindparam("now", type_=TermsAcceptance.expires_at.type)
+_ACCEPTED_UNTIL = select(accepted_until_of(bindparam("account_id"), _NOW))  # built once
+
+
+def accepted_until(session: Session, account_id: int, now: datetime) -> datetime | None:
+    """`terms_status(…).valid_until` in one query (the officer gate asks this on every request)."""
+    return session.scalar(_ACCEPTED_UNTIL, {"account_id": account_id, "now": now})
 
 
 def accept_terms(

@@ -7,17 +7,17 @@ from typing import Any
 from flask import Flask
 from flask_login import LoginManager
 
-from portal.auth import cli, demo, guards, ratelimits
+from portal.auth import cli, demo, guards, merges, ratelimits, sync_alerts
 from portal.auth.crypto import AuthKeys
 from portal.auth.services.grants import recompute_grants
-from portal.auth.services.terms import terms_status
+from portal.auth.services.terms import WARN_BEFORE
 from portal.auth.views import account, admin, officers, security, sign_in
 from portal.auth.views.common import blueprint
 from portal.auth.web_session import ServerSessionInterface
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
-from portal.core.events import MembersPulled
-from portal.core.extension import PortalState, db_session
+from portal.core.events import MembersMerged, MembersPulled, PullAborted
+from portal.core.extension import PortalState
 
 __all__ = ["account", "admin", "blueprint", "init_app", "officers", "security", "sign_in"]
 PULL_ROLES_ACTOR = Actor.system("role-sync")
@@ -31,8 +31,8 @@ def _nav_context() -> dict[str, Any]:
     roles = guards.current_roles_of_account()
     warning = False
     if roles:
-        status = terms_status(db_session(), account.id, utcnow())
-        warning = status.valid_until is None or status.expires_soon(utcnow())
+        valid_until = guards.terms_accepted_until()
+        warning = valid_until is None or valid_until - utcnow() <= WARN_BEFORE
     return {
         "auth_account": account,
         "auth_roles": frozenset(role.value for role in roles),
@@ -68,3 +68,7 @@ def init_app(app: Flask) -> None:
             recompute_grants(session, now=utcnow(), actor=PULL_ROLES_ACTOR)
 
     portal_state.events.subscribe(MembersPulled, on_members_pulled)
+    portal_state.events.subscribe(MembersMerged, merges.members_merged_handler(database))
+    portal_state.events.subscribe(
+        PullAborted, sync_alerts.pull_aborted_handler(database, portal_state.mailer)
+    )

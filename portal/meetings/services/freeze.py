@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, String, or_, select, type_coerce, update
+from sqlalchemy import String, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from audit.services import record_change
@@ -77,39 +77,43 @@ def _query(meeting: Meeting, facts: MeetingFacts, member_ids: Collection[int] | 
     return query
 
 
-def _judged_batches(
-    session: Session,
-    meeting: Meeting,
-    facts: MeetingFacts,
-    member_ids: Collection[int] | None,
-    *,
-    reader: Connection | None = None,
+def _judge_rows(
+    judge: eligibility.RawJudge, suspended: set[int], rows: Iterable[Sequence[Any]]
 ) -> Iterator[list[tuple[tuple[Any, ...], bool, str]]]:
-    """Batches of `(member row, listed on the roll, reason codes)`, in scope or for the given ids.
+    """Batches of `(member row, listed on the roll, reason codes)` for member rows read by `_query`
+    (no I/O: on PostgreSQL this runs while the COPY holds the connection)."""
+    status_of = STATUS
+    judged: list[tuple[tuple[Any, ...], bool, str]] = []
+    for row in rows:
+        # id, number, given, infix, family, status, branch, since, until, dues, removed
+        listed, codes = judge(
+            status_of[row[5]],
+            row[6],
+            _day(row[7]),
+            _day(row[8]),
+            _day(row[9]),
+            row[0] in suspended,
+            bool(row[10]),
+        )
+        judged.append((tuple(row), listed, codes))
+        if len(judged) == BATCH:
+            yield judged
+            judged = []
+    if judged:
+        yield judged
 
-    `reader` is the connection to read with (PostgreSQL: a second one, so the session's connection is
-    free for the COPY that runs while the batches are judged).
-    """
+
+def _judged_batches(
+    session: Session, meeting: Meeting, facts: MeetingFacts, member_ids: Collection[int] | None
+) -> Iterator[list[tuple[tuple[Any, ...], bool, str]]]:
+    """Batches of `(member row, listed on the roll, reason codes)`, in scope or for the given ids,
+    read as they are judged."""
     judge = eligibility.compile_rule(facts, voting_rule(meeting))
     suspended = _suspended_ids(session, facts.meeting_date, member_ids)
-    status_of = STATUS
     query = _query(meeting, facts, member_ids).execution_options(yield_per=BATCH)
-    result = (reader or session.connection()).execute(query)
-    for rows in result.partitions(BATCH):
-        judged = []
-        for row in rows:
-            # id, number, given, infix, family, status, branch, since, until, dues, removed
-            listed, codes = judge(
-                status_of[row[5]],
-                row[6],
-                _day(row[7]),
-                _day(row[8]),
-                _day(row[9]),
-                row[0] in suspended,
-                bool(row[10]),
-            )
-            judged.append((tuple(row), listed, codes))
-        yield judged
+    result = session.connection().execute(query)
+    rows = (row for partition in result.partitions(BATCH) for row in partition)
+    yield from _judge_rows(judge, suspended, rows)
 
 
 def judged_rows(
@@ -130,20 +134,66 @@ def _formal(given: str, infix: str, family: str) -> str:
     return f"{family}, {tail}" if tail else family
 
 
-def _write_all(session: Session, batches: Iterator[list[tuple[Any, ...]]]) -> None:
-    """Bulk-write roll entries with the driver: one COPY on PostgreSQL (the server indexes while we
-    judge the next batch), executemany per batch on SQLite."""
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """A text value for COPY's text format (a name may hold a backslash or a tab)."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def _entry_batches(
+    meeting_id: int, batches: Iterator[list[tuple[tuple[Any, ...], bool, str]]], counts: list[int]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Roll entries (ENTRY_COLUMNS) of the listed members; `counts` gets listed and voters added."""
+    for judged in batches:
+        batch = [
+            (meeting_id, row[0], row[1], _formal(row[2], row[3], row[4]), not codes, codes)
+            for row, on_roll, codes in judged
+            if on_roll
+        ]
+        counts[0] += len(batch)
+        counts[1] += sum(1 for entry in batch if entry[4])
+        yield batch
+
+
+def _copy_all(session: Session, meeting: Meeting, facts: MeetingFacts, counts: list[int]) -> None:
+    """PostgreSQL: read the replica first (the COPY will hold the connection, and the replica must be
+    read in this transaction: it may hold rows not committed yet), then judge batch by batch *while*
+    the COPY streams, so the server checks and indexes one batch as we judge the next."""
     connection = session.connection()
     raw = connection.connection.driver_connection
     assert raw is not None
+    judge = eligibility.compile_rule(facts, voting_rule(meeting))
+    suspended = _suspended_ids(session, facts.meeting_date, None)
+    # With the driver's cursor: SQLAlchemy's row objects doubled the read of a national replica.
+    query = _query(meeting, facts, None).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    with raw.cursor() as cursor:
+        rows = cursor.execute(str(query), query.params).fetchall()
     columns = ", ".join(ENTRY_COLUMNS)
-    if connection.dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY voter_roll_entries ({columns}) FROM STDIN") as copy:
-            for entries in batches:
-                for entry in entries:
-                    copy.write_row(entry)
-        return
-    for entries in batches:
+    batches = _judge_rows(judge, suspended, rows)
+    with raw.cursor() as cursor, cursor.copy(f"COPY voter_roll_entries ({columns}) FROM STDIN") as copy:
+        for entries in _entry_batches(meeting.id, batches, counts):
+            # COPY's text format written in one piece per batch: write_row per row cost more than
+            # judging it. Numbers and reason codes need no escaping; names and member numbers might.
+            copy.write(
+                "".join(
+                    f"{entry[0]}\t{entry[1]}\t{_copy_text(entry[2])}\t{_copy_text(entry[3])}\t"
+                    f"{'t' if entry[4] else 'f'}\t{entry[5]}\n"
+                    for entry in entries
+                )
+            )
+
+
+def _insert_all(session: Session, meeting: Meeting, facts: MeetingFacts, counts: list[int]) -> None:
+    """SQLite: executemany per batch with the driver."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(ENTRY_COLUMNS)
+    batches = _judged_batches(session, meeting, facts, None)
+    for entries in _entry_batches(meeting.id, batches, counts):
         raw.executemany(f"INSERT INTO voter_roll_entries ({columns}) VALUES (?, ?, ?, ?, ?, ?)", entries)
 
 
@@ -160,26 +210,10 @@ def freeze_roll(session: Session, *, meeting: Meeting, actor: Actor) -> int:
         raise Conflict("The voter roll of this meeting is already frozen.")
     facts = meeting_facts(session, meeting)
     counts = [0, 0]  # listed, voters
-    meeting_id = meeting.id
-    is_postgresql = session.connection().dialect.name == "postgresql"
-
-    def entries(reader: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
-        for judged in _judged_batches(session, meeting, facts, None, reader=reader):
-            batch = [
-                (meeting_id, row[0], row[1], _formal(row[2], row[3], row[4]), not codes, codes)
-                for row, on_roll, codes in judged
-                if on_roll
-            ]
-            counts[0] += len(batch)
-            counts[1] += sum(1 for entry in batch if entry[4])
-            yield batch
-
-    if is_postgresql:
-        # The COPY occupies the session's connection, and the replica must be read in this same
-        # transaction (it may hold uncommitted rows), so judge everything first, then stream it.
-        _write_all(session, iter(list(entries(None))))
+    if session.connection().dialect.name == "postgresql":
+        _copy_all(session, meeting, facts, counts)
     else:
-        _write_all(session, entries(None))
+        _insert_all(session, meeting, facts, counts)
     listed, voters = counts
     session.execute(update(Meeting).where(Meeting.id == meeting.id).values(eligible_count=voters))
     session.refresh(meeting)
