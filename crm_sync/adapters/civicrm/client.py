@@ -64,29 +64,14 @@ class CiviCrmClient:
     ) -> dict[str, Any]:
         """POST one APIv4 call and return its body, or raise `CrmError` / `CrmUnavailable`."""
         response = self._post(entity, action, params, timeout)
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise CrmError(
-                f"CiviCRM answered {response.status_code} without JSON to {entity}.{action}",
-                retryable=response.status_code >= 500,
-            ) from None
-        _raise_for_body(entity, action, response.status_code, body)
-        return body
+        return _checked_body(entity, action, response.status_code, response.content)
 
     def call_raw(self, entity: str, action: str, params: dict[str, Any]) -> bytes:
         """Like `call`, but the body as received (JSON bytes), for a decoder in another process."""
         response = self._post(entity, action, params, None)
         content = response.content
         if response.status_code != 200 or b'"error_code"' in content:  # only then is decoding needed
-            try:
-                body = orjson.loads(content)
-            except orjson.JSONDecodeError:
-                raise CrmError(
-                    f"CiviCRM answered {response.status_code} without JSON to {entity}.{action}",
-                    retryable=response.status_code >= 500,
-                ) from None
-            _raise_for_body(entity, action, response.status_code, body)
+            _checked_body(entity, action, response.status_code, content)
         return content
 
     def _post(
@@ -112,6 +97,18 @@ class CiviCrmClient:
     def close(self) -> None:
         """Close the keep-alive connections."""
         self._http.close()
+
+
+def _checked_body(entity: str, action: str, status: int, content: bytes) -> dict[str, Any]:
+    """The decoded body of a call, or `CrmError` when it is not JSON or reports an error."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        raise CrmError(
+            f"CiviCRM answered {status} without JSON to {entity}.{action}", retryable=status >= 500
+        ) from None
+    _raise_for_body(entity, action, status, body)
+    return body
 
 
 def _raise_for_body(entity: str, action: str, status: int, body: Any) -> None:
