@@ -13,7 +13,7 @@ from portal.auth.guards import current_account
 from portal.core.clock import utcnow
 from portal.core.events import MembersPulled
 from portal.core.extension import PortalState, db_session
-from portal.meetings import cli, services, texts
+from portal.meetings import cli, demo, services, texts
 from portal.meetings.models import StewardAssignment
 from portal.meetings.views import dashboard, door, manage
 from portal.meetings.views.common import blueprint, clock, day, new_nonce, when
@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
         meetings_when=when, meetings_clock=clock, meetings_day=day, meetings_reasons=texts.codes_text
     )
     cli.init_app(app)
+    app.extensions.setdefault("demo_setup", []).append(demo.create_demo_meeting)
     registry(app.extensions).register("meetings", _attendance_section)
     state: PortalState = app.extensions["portal"]
 

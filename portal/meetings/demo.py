@@ -1,0 +1,67 @@
+"""`make demo`: a general meeting running today in the demo steward's branch, roll frozen, steward assigned.
+
+So a steward can sign in and work the door at once, and the branch board sees the dashboard move.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from portal.core.actors import Actor
+from portal.core.clock import utcnow
+from portal.core.database import Database
+from portal.meetings.models import Meeting
+from portal.meetings.services.freeze import freeze_roll
+from portal.meetings.services.meetings import MeetingDraft, assign_steward, create_meeting
+from portal.members.models import Member, OrgUnit
+
+log = logging.getLogger(__name__)
+DEMO_ACTOR = Actor.system("demo")
+
+
+def create_demo_meeting(app: Flask) -> Meeting | None:
+    """Create (once) today's meeting for the demo steward's branch; None when there is no demo steward."""
+    state = app.extensions["portal"]
+    if state.settings.is_production:
+        raise RuntimeError("demo meetings are never created in production")
+    accounts_file = state.settings.instance_path / "demo_accounts.json"
+    if not accounts_file.exists():
+        return None
+    people: list[dict[str, Any]] = json.loads(accounts_file.read_text(encoding="utf-8"))
+    steward = next((person for person in people if person["role"] == "steward"), None)
+    if steward is None:
+        return None
+    database: Database = state.database
+    with database.transaction() as session:
+        member = session.scalar(select(Member).where(Member.member_number == steward["member_number"]))
+        if member is None or member.branch_id is None:
+            log.warning("the demo steward has no branch; no demo meeting")
+            return None
+        branch = session.get(OrgUnit, member.branch_id)
+        title = f"Algemene ledenvergadering {branch.name if branch else ''}".strip()
+        existing = session.scalar(select(Meeting).where(Meeting.title == title))
+        if existing is not None:
+            return existing
+        now = utcnow()
+        meeting = create_meeting(
+            session,
+            draft=MeetingDraft(
+                org_unit_id=member.branch_id,
+                title=title,
+                place="Partijbureau, Den Haag",
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=8),
+                cutoff_date=now.date(),
+            ),
+            actor=DEMO_ACTOR,
+        )
+        assign_steward(session, meeting=meeting, member_number=steward["member_number"], actor=DEMO_ACTOR)
+        voters = freeze_roll(session, meeting=meeting, actor=DEMO_ACTOR)
+    print(f"  demo meeting  {title!r}: {voters} voters, door at /meetings/{meeting.id}/door")
+    return meeting
