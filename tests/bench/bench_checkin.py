@@ -4,14 +4,16 @@
     .venv/bin/python tests/bench/bench_checkin.py --members 400000 --rates 100,200,300 \
         --step-seconds 15 --seconds 60 --db both           # the full run (300/s for 60 s)
 
-Prints `BENCH <name> <value> <unit> <data size>`. The portal runs under gunicorn (2 sync workers) on
-loopback; an asyncio load generator in this process sends check-ins open-loop at each of `--rates` per
-second (latency measured from each request's scheduled start, so a stall is not hidden) while
-`--pollers` chairs poll the dashboard counts every 4 s as the page does (`BENCH_POLL_EVERY`); each poller
-starts at a random (seeded) offset within that interval, as dashboards opened at different moments do,
-instead of all of them firing at the same instant. Bounded:
-at most rate × seconds check-ins per step, each with a 10 s timeout. PostgreSQL: `PORTAL_BENCH_PG_URL`
-(default the local server); the script creates and drops its own database. No Debian package needed.
+Prints `BENCH <name> <value> <unit> <data size>`. The portal runs under gunicorn on loopback, 3 sync
+workers by default (on 2 cores a third worker overlaps one request's database round trips with another's
+CPU; 2 saturated at ≈ 280/s, 4 workers and gthread measured slower). An asyncio load generator in this
+process sends check-ins open-loop at each of `--rates` per second (latency measured from each request's
+scheduled start, so a stall is not hidden) while `--pollers` chairs poll the dashboard counts every 4 s
+as the page does (`BENCH_POLL_EVERY`); each poller starts at a random (seeded) offset within that
+interval, as dashboards opened at different moments do, instead of all firing at the same instant.
+Bounded: at most rate × seconds check-ins per step, each with a 10 s timeout. PostgreSQL:
+`PORTAL_BENCH_PG_URL` (default the local server); the script creates and drops its own database. No
+Debian package needed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from checkin_http import (  # noqa: E402 - a sibling module of this script
     SECRET,
     Server,
     Sessions,
+    cpu_seconds,
     load_run,
     percentile,
     request,
@@ -186,7 +189,18 @@ def http_run(
         first = 1_000_001
         for rate in args.rates:
             seconds = args.seconds if rate == args.rates[-1] else args.step_seconds
-            one_rate(sessions, database, meeting_id, target.backend, rate, seconds, first, args.pollers, size)
+            one_rate(
+                sessions,
+                database,
+                meeting_id,
+                target.backend,
+                rate,
+                seconds,
+                first,
+                args.pollers,
+                size,
+                process.pid,
+            )
             first += rate * seconds
             drain(meeting_id)
         race(sessions, meeting_id, target.backend, first + 10)
@@ -205,9 +219,11 @@ def one_rate(
     first: int,
     pollers: int,
     size: str,
+    server_pid: int,
 ) -> None:
     """One open-loop run at `rate` check-ins per second for `seconds`, each a member not seen before."""
     before = load()
+    web_before, database_before = cpu_seconds(server_pid)
     latencies, statuses, polls, elapsed, wall = asyncio.run(
         load_run(
             sessions,
@@ -240,6 +256,21 @@ def one_rate(
         f"rows={rows}/distinct={distinct}/201s={done}",
     )
     bench(f"dashboard_poll_p99_{label}", percentile(polls, 0.99) * 1000, "ms", f"{len(polls)}_polls")
+    web_after, database_after = cpu_seconds(server_pid)
+    handled = len(latencies) + len(polls)
+    bench(
+        f"cpu_per_request_gunicorn_{label}",
+        (web_after - web_before) / handled * 1000,
+        "ms",
+        f"{handled}_requests_incl_polls/{(web_after - web_before) / wall:.2f}_cores",
+    )
+    if backend == "postgresql":
+        bench(
+            f"cpu_per_request_postgres_{label}",
+            (database_after - database_before) / handled * 1000,
+            "ms",
+            f"all_postgres_processes/{(database_after - database_before) / wall:.2f}_cores",
+        )
     bench(
         f"machine_load_{label}",
         os.getloadavg()[0],
@@ -298,7 +329,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--pollers", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     args = parser.parse_args()

@@ -79,7 +79,7 @@ def sign_in_people(app, database: Database, meeting_id: int, stewards: int, chai
 class Server:
     """How gunicorn runs the portal in the bench."""
 
-    workers: int = 2
+    workers: int = 3
     worker_class: str = "sync"
     threads: int = 1
 
@@ -145,6 +145,31 @@ async def request(
     return status, answer
 
 
+def cpu_seconds(master: int) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn (master and workers) and by all PostgreSQL processes, from
+    /proc (Linux): read before and after a run, the difference divided by the requests is the CPU each
+    request cost."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(pid: int | str) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    children = Path(f"/proc/{master}/task/{master}/children")
+    workers = children.read_text().split() if children.exists() else []
+    web = used(master) + sum(used(pid) for pid in workers)
+    database = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    database += used(entry.name)
+    return web, database
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -201,7 +226,9 @@ async def load_run(
 
     offsets = random.Random(66)  # reproducible spread of the pollers' start within the interval
     poll_tasks = [
-        asyncio.create_task(poll(sessions.chairs[index % len(sessions.chairs)], offsets.uniform(0, poll_every)))
+        asyncio.create_task(
+            poll(sessions.chairs[index % len(sessions.chairs)], offsets.uniform(0, poll_every))
+        )
         for index in range(pollers)
     ]
     start = time.perf_counter() + 0.5

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import Integer, bindparam, case, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from audit.services import record_change
@@ -44,33 +45,44 @@ class Counts:
     at: datetime
 
 
-def live_counts(session: Session, meeting: Meeting) -> Counts:
-    """Counts for the chair; two indexed aggregate queries whatever the meeting's size."""
-    present_voters = present_members = guests = 0
-    for kind, may_vote, count in session.execute(
-        select(Attendance.kind, Attendance.may_vote, func.count())
-        .where(Attendance.meeting_id == meeting.id, Attendance.checked_out_at.is_(None))
-        .group_by(Attendance.kind, Attendance.may_vote)
-    ):
-        if kind is AttendeeKind.GUEST:
-            guests += count
-        else:
-            present_members += count
-            present_voters += count if may_vote else 0
-    counting = select(func.count())
-    overrides, failed, pending = session.execute(
+def _live_counts_query() -> Any:
+    """One statement for all counts: the open presences counted once by kind and verdict (the partial
+    index on open presences), the door's reports and pending differences as scalar subqueries."""
+    meeting_id = bindparam("meeting_id", type_=Integer)
+    is_member = Attendance.kind == AttendeeKind.MEMBER
+    present = (
         select(
-            counting.select_from(Attendance)
-            .where(Attendance.meeting_id == meeting.id, Attendance.is_override.is_(True))
-            .scalar_subquery(),
-            counting.select_from(CheckInAttempt)
-            .where(CheckInAttempt.meeting_id == meeting.id, CheckInAttempt.outcome != "already_present")
-            .scalar_subquery(),
-            counting.select_from(RollDifference)
-            .where(RollDifference.meeting_id == meeting.id, RollDifference.state == DifferenceState.PENDING)
-            .scalar_subquery(),
+            func.count(case((is_member, 1))).label("members"),
+            func.count(case((is_member & Attendance.may_vote.is_(True), 1))).label("voters"),
+            func.count(case((Attendance.kind == AttendeeKind.GUEST, 1))).label("guests"),
         )
-    ).one()
+        .where(Attendance.meeting_id == meeting_id, Attendance.checked_out_at.is_(None))
+        .subquery()
+    )
+    counting = select(func.count())
+    return select(
+        present.c.members,
+        present.c.voters,
+        present.c.guests,
+        counting.select_from(Attendance)
+        .where(Attendance.meeting_id == meeting_id, Attendance.is_override.is_(True))
+        .scalar_subquery(),
+        counting.select_from(CheckInAttempt)
+        .where(CheckInAttempt.meeting_id == meeting_id, CheckInAttempt.outcome != "already_present")
+        .scalar_subquery(),
+        counting.select_from(RollDifference)
+        .where(RollDifference.meeting_id == meeting_id, RollDifference.state == DifferenceState.PENDING)
+        .scalar_subquery(),
+    )
+
+
+_LIVE_COUNTS = _live_counts_query()  # built once: every chair's dashboard polls it every few seconds
+
+
+def live_counts(session: Session, meeting: Meeting) -> Counts:
+    """Counts for the chair; one round trip of indexed aggregates whatever the meeting's size."""
+    row = session.execute(_LIVE_COUNTS, {"meeting_id": meeting.id}).one()
+    present_members, present_voters, guests, overrides, failed, pending = (int(value or 0) for value in row)
     return Counts(
         present=present_members + guests,
         present_voters=present_voters,
