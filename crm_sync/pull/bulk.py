@@ -50,7 +50,7 @@ def _plan(
         elif default.is_callable:
             defaults[column.key] = default.arg(None)  # type: ignore[attr-defined]  # wrapped: fn(context)
         else:
-            raise NotImplementedError(f"{table.name}.{column.key}: a SQL default needs a Core insert")
+            raise TypeError(f"{table.name}.{column.key}: a SQL default needs a Core insert, not a bulk load")
     columns += [table.c[key] for key in defaults]
     processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
     return [column.name for column in columns], processors, defaults

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
-
-import orjson
 
 from crm_sync.adapters import pipeline
 from crm_sync.adapters.civicrm.client import CiviCrmClient, ClientSpec
+from crm_sync.adapters.civicrm.records import (
+    RawMembers,
+    aware,
+    body_values,
+    choose_per_contact,
+    members_from_rows,
+    membership_dates,
+    scan_rows,
+)
 from crm_sync.adapters.civicrm.schemas import (
     CIVI_DATETIME,
-    IndividualSchema,
-    MembershipSchema,
     OrganizationSchema,
     RelationshipSchema,
     load_each,
@@ -24,162 +29,21 @@ from crm_sync.adapters.civicrm.vocabulary import (
     INDIVIDUAL_SELECT,
     LEVELS,
     MEMBERSHIP_SELECT,
-    MEMBERSHIP_STATUSES,
     ORGANIZATION_SELECT,
     POSITION_FUNCTIONS,
     RELATIONSHIP_SELECT,
-    STATUS_RANK,
     UNIT_KINDS,
 )
 from crm_sync.ports import CrmMember, CrmMembershipState, CrmOrgUnit, CrmPosition, InvalidRecord, Page
-from portal.members.models import MembershipStatus
 
-ENDED_STATUSES = (MembershipStatus.CANCELLED, MembershipStatus.DECEASED)
 # The reading worker may run this many pages ahead: more than a write batch (ten pages), so it keeps
 # reading while the pull writes a batch (about 1.5 MB a page).
 READ_AHEAD_PAGES = 16
-# Built once per process: a schema instance is reusable and costs a few hundred µs to make.
-_INDIVIDUAL = IndividualSchema()
-_MEMBERSHIP = MembershipSchema()
 
 
 def civi_time(moment: datetime) -> str:
     """A moment in CiviCRM's site time (UTC here): 'YYYY-MM-DD HH:MM:SS'."""
     return moment.astimezone(UTC).strftime(CIVI_DATETIME)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.replace(tzinfo=UTC)
-
-
-def _choose(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The most "alive" membership per contact (current before new before grace …, latest end first)."""
-    chosen: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        current = chosen.get(row["contact_id"])
-        rank = (STATUS_RANK[row["status"]], -(row["end_date"] or date.min).toordinal())
-        if current is None or rank < (
-            STATUS_RANK[current["status"]],
-            -(current["end_date"] or date.min).toordinal(),
-        ):
-            chosen[row["contact_id"]] = row
-    return chosen
-
-
-def choose_memberships(
-    rows: list[dict[str, Any]],
-) -> tuple[dict[int, dict[str, Any]], list[InvalidRecord]]:
-    """Validate membership rows (marshmallow) and choose one per contact."""
-    good, bad = load_each(_MEMBERSHIP, rows)
-    invalid = [InvalidRecord("membership", crm_id, errors) for crm_id, errors in bad]
-    known = []
-    for row in good:
-        status = MEMBERSHIP_STATUSES.get(row["status"])
-        if status is None:
-            invalid.append(InvalidRecord("membership", str(row["id"]), {"status_id:name": ["unknown"]}))
-            continue
-        known.append(row | {"status": status})
-    return _choose(known), invalid
-
-
-def _scan_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A light parse for the nightly change scan: nothing here is applied, it only picks contacts to
-    refetch (and the refetch validates in full). A row that does not parse is left to that refetch."""
-    parsed = []
-    for row in rows:
-        try:
-            parsed.append(
-                {
-                    "contact_id": int(row["contact_id"]),
-                    "status": MEMBERSHIP_STATUSES[row["status_id:name"]],
-                    "join_date": date.fromisoformat(row["join_date"]) if row.get("join_date") else None,
-                    "end_date": date.fromisoformat(row["end_date"]) if row.get("end_date") else None,
-                }
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-    return parsed
-
-
-def membership_dates(membership: dict[str, Any], status: MembershipStatus) -> dict[str, date | None]:
-    """Member since / until / dues paid through, from the chosen membership."""
-    return {
-        "member_since": membership["join_date"],
-        "member_until": membership["end_date"] if status in ENDED_STATUSES else None,
-        "dues_paid_through": membership["end_date"],
-    }
-
-
-@dataclass(frozen=True)
-class RawMembers:
-    """One page of Individuals with their Membership and non-primary Phone rows: CiviCRM's JSON
-    bodies as received (bytes cross to the validation worker far cheaper than decoded rows)."""
-
-    contacts: bytes
-    memberships: bytes = b""
-    phones: bytes = b""
-
-
-def _values(body: bytes) -> list[dict[str, Any]]:
-    if not body:
-        return []
-    decoded = orjson.loads(body)
-    values = decoded.get("values", []) if isinstance(decoded, dict) else []
-    return values if isinstance(values, list) else []
-
-
-def _member(row: dict[str, Any], membership: dict[str, Any], others: dict[str, str]) -> CrmMember:
-    status: MembershipStatus = membership["status"]
-    if row["is_deceased"]:
-        status = MembershipStatus.DECEASED
-    primary_is_mobile = row["phone_type"] == "Mobile"
-    primary = row["phone"]
-    return CrmMember(
-        crm_id=str(row["id"]),
-        member_number=row["member_number"],
-        given_name=row["first_name"],
-        infix=row["middle_name"],
-        family_name=row["last_name"],
-        status=status,
-        branch_crm_id=str(row["branch_id"]) if row["branch_id"] else None,
-        email=row["email"],
-        mobile=primary if primary and primary_is_mobile else others.get("mobile", ""),
-        phone=primary if primary and not primary_is_mobile else others.get("phone", ""),
-        street=row["street_name"],
-        house_number=row["street_number"],
-        house_number_suffix=row["street_number_suffix"],
-        postcode=row["postal_code"],
-        city=row["city"],
-        country=row["country"] or "NL",
-        birth_date=row["birth_date"],
-        **membership_dates(membership, status),
-        do_not_call=row["do_not_phone"],
-        do_not_email=row["do_not_email"] or row["is_opt_out"],
-        directory_consent=row["directory_consent"],
-        interests=tuple(row["interests"]),
-        competences=tuple(row["competences"]),
-        modified_at=_aware(row["modified_date"]),
-        is_trashed=row["is_deleted"],
-    )
-
-
-def members_from_rows(raw: RawMembers) -> Page[CrmMember]:
-    """Validate (marshmallow) and map one raw page; a bad record is reported with its id and skipped."""
-    contacts = _values(raw.contacts)
-    good, bad = load_each(_INDIVIDUAL, contacts)
-    invalid = [InvalidRecord("member", crm_id, errors) for crm_id, errors in bad]
-    memberships, membership_invalid = choose_memberships(_values(raw.memberships))
-    invalid.extend(membership_invalid)
-    others: dict[int, dict[str, str]] = {}
-    for row in _values(raw.phones):
-        kind = "mobile" if row.get("phone_type_id:name") == "Mobile" else "phone"
-        others.setdefault(int(row["contact_id"]), {}).setdefault(kind, str(row.get("phone") or ""))
-    members = [
-        _member(row, memberships[row["id"]], others.get(row["id"], {}))
-        for row in good
-        if row["id"] in memberships
-    ]
-    return Page(members, invalid, cursor=str(contacts[-1].get("id", "")) if contacts else "")
 
 
 @dataclass(frozen=True)
@@ -234,7 +98,7 @@ class CiviCrmReader:
                 "limit": size,
             }
             body = self.client.call_raw(entity, "get", params)
-            rows = _values(body)
+            rows = body_values(body)
             if not rows:
                 return
             yield rows, body
@@ -322,7 +186,7 @@ class CiviCrmReader:
             body = self.client.call_raw(
                 "Contact", "get", {"select": INDIVIDUAL_SELECT, "where": where, "orderBy": {"id": "ASC"}}
             )
-            rows = _values(body)
+            rows = body_values(body)
             if rows:
                 yield members_from_rows(self._raw_page(rows, body))
 
@@ -350,7 +214,7 @@ class CiviCrmReader:
                 start = last_contact
             else:
                 start = last_contact + 1
-            chosen = _choose(_scan_rows(rows))
+            chosen = choose_per_contact(scan_rows(rows))
             states = [
                 CrmMembershipState(str(contact_id), row["status"], **membership_dates(row, row["status"]))
                 for contact_id, row in chosen.items()
@@ -376,7 +240,7 @@ class CiviCrmReader:
                     start_date=row["start_date"],
                     end_date=row["end_date"],
                     public=row["is_public"],
-                    modified_at=_aware(row["modified_date"]),
+                    modified_at=aware(row["modified_date"]),
                 )
                 for row in good
                 if row["relationship_type"] in POSITION_FUNCTIONS

@@ -16,7 +16,8 @@ from portal.core.extension import PortalState, db_session
 from portal.meetings import cli, demo, services, texts
 from portal.meetings.models import StewardAssignment
 from portal.meetings.views import dashboard, door, manage
-from portal.meetings.views.common import blueprint, clock, day, new_nonce, when
+from portal.meetings.views.local_time import clock, day, when
+from portal.meetings.views.web import blueprint, new_nonce
 from portal.members.personal_data import PersonalDataSection, registry
 
 SECTION_TITLE = _l("Meetings: voter rolls and attendance")

@@ -17,7 +17,8 @@ from portal.meetings.eligibility import decode
 from portal.meetings.forms import ConfirmForm, SnapshotForm
 from portal.meetings.guards import actor, manager_required
 from portal.meetings.models import Attendance, AttendeeKind, Meeting, PresenceSnapshot
-from portal.meetings.views.common import blueprint, clock, day, download, when
+from portal.meetings.views.local_time import clock, day, when
+from portal.meetings.views.web import blueprint, download
 
 PDF, CSV = "application/pdf", "text/csv; charset=utf-8"
 

@@ -15,7 +15,8 @@ from portal.meetings.forms import CardForm, CheckInForm, CheckOutForm, GuestForm
 from portal.meetings.guards import actor, may_manage, steward_required
 from portal.meetings.models import CheckInMethod, Meeting
 from portal.meetings.services import DoorResult
-from portal.meetings.views.common import STATUS, blueprint, describe, new_nonce, wants_json
+from portal.meetings.views.door_answers import STATUS, describe
+from portal.meetings.views.web import blueprint, new_nonce, wants_json
 from portal.members.card import verify_card_token
 
 METHODS = {"number": CheckInMethod.NUMBER, "qr": CheckInMethod.QR, "search": CheckInMethod.SEARCH}

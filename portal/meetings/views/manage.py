@@ -19,7 +19,8 @@ from portal.meetings.forms import ConfirmForm, DecisionForm, MeetingForm, Stewar
 from portal.meetings.guards import MANAGER_ROLES, actor, manager_required, manager_scope
 from portal.meetings.models import Meeting
 from portal.meetings.quorum import QuorumKind
-from portal.meetings.views.common import blueprint, local_to_utc, utc_to_local
+from portal.meetings.views.local_time import local_to_utc, utc_to_local
+from portal.meetings.views.web import blueprint
 from portal.members.models import OrgUnit
 
 FIELD_MESSAGES = {

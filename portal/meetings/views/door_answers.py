@@ -1,57 +1,14 @@
-"""The meetings blueprint and what several pages share: local times, door answers, exports."""
+"""The door's answer to a check-in, check-out or override: HTTP status and words (never colour alone)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
-from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 
-from portal.core.extension import settings
 from portal.meetings import texts
 from portal.meetings.services import DoorResult, Outcome, Signal
-
-blueprint = Blueprint("meetings", __name__, template_folder="../templates", url_prefix="/meetings")
-
-
-def new_nonce() -> str:
-    """A client nonce for a form the server renders (the page's JavaScript makes its own)."""
-    return uuid.uuid4().hex
-
-
-def wants_json() -> bool:
-    """The door's JavaScript asks for JSON; a plain form post gets the page back."""
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
-def local_to_utc(moment: datetime) -> datetime:
-    """A wall-clock time typed in the portal's time zone, as UTC."""
-    return moment.replace(tzinfo=ZoneInfo(settings().timezone)).astimezone(UTC)
-
-
-def utc_to_local(moment: datetime) -> datetime:
-    """A stored UTC time on the portal's wall clock (naive, for form fields)."""
-    return moment.astimezone(ZoneInfo(settings().timezone)).replace(tzinfo=None)
-
-
-def clock(moment: datetime | None) -> str:
-    """'19:42' in the portal's time zone."""
-    return format_time(moment, "HH:mm") if moment else ""
-
-
-def when(moment: datetime | None) -> str:
-    """A date and time in the portal's time zone."""
-    return format_datetime(moment, "d MMM yyyy HH:mm") if moment else ""
-
-
-def day(value: date | None) -> str:
-    """A date for people."""
-    return format_date(value, "d MMMM yyyy") if value else ""
-
+from portal.meetings.views.local_time import clock
 
 STATUS = {Outcome.CHECKED_IN: 201, Outcome.ALREADY_PRESENT: 409, Outcome.CHECKED_OUT: 200,
           Outcome.NOT_PRESENT: 409, Outcome.UNKNOWN: 404, Outcome.NOT_A_MEMBER: 404}  # fmt: skip
@@ -99,10 +56,3 @@ def describe(result: DoorResult) -> dict[str, Any]:
         "replayed": result.replayed,
         "present": result.outcome in (Outcome.CHECKED_IN, Outcome.ALREADY_PRESENT),
     }
-
-
-def download(body: bytes, filename: str, mimetype: str) -> Response:
-    """A file for the browser to save, never to show inline."""
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -1,0 +1,35 @@
+"""Times and dates on the portal's wall clock: typed into forms, shown on pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_date, format_datetime, format_time
+
+from portal.core.extension import settings
+
+
+def local_to_utc(moment: datetime) -> datetime:
+    """A wall-clock time typed in the portal's time zone, as UTC."""
+    return moment.replace(tzinfo=ZoneInfo(settings().timezone)).astimezone(UTC)
+
+
+def utc_to_local(moment: datetime) -> datetime:
+    """A stored UTC time on the portal's wall clock (naive, for form fields)."""
+    return moment.astimezone(ZoneInfo(settings().timezone)).replace(tzinfo=None)
+
+
+def clock(moment: datetime | None) -> str:
+    """'19:42' in the portal's time zone."""
+    return format_time(moment, "HH:mm") if moment else ""
+
+
+def when(moment: datetime | None) -> str:
+    """A date and time in the portal's time zone."""
+    return format_datetime(moment, "d MMM yyyy HH:mm") if moment else ""
+
+
+def day(value: date | None) -> str:
+    """A date for people."""
+    return format_date(value, "d MMMM yyyy") if value else ""
