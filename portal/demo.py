@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +34,21 @@ DEMO_MEMBERS = int(os.environ.get("DEMO_MEMBERS", "5000"))
 DEMO_SEED = 66
 
 
+def _refuse_taken_ports(ports: list[int]) -> None:
+    """Stop before starting anything when a port is taken (an earlier demo still running, say):
+    otherwise the portal would quietly talk to whatever answers there."""
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(
+                    f"port {port} on 127.0.0.1 is in use (an earlier `make demo`?); stop that program first"
+                )
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # `kill` stops the demo like Ctrl-C: the simulator and catcher stop too
+
+
 def _wait_for(url: str, *, seconds: float, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -52,11 +69,13 @@ def main() -> None:
         os.environ.setdefault(name, value)
     settings = load_settings()
     instance = settings.instance_path
+    crm_port = settings.crm_url.rsplit(":", 1)[-1]
+    _refuse_taken_ports([int(crm_port), settings.smtp_port, 5000])
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Ledenportaal demo — instance folder {instance}")
     schema.upgrade(settings.database_url)
     print(f"  database      {settings.database_url} (migrated)")
 
-    crm_port = settings.crm_url.rsplit(":", 1)[-1]
     simulator_db = instance / f"crm-simulator-{DEMO_MEMBERS}-{DEMO_SEED}.sqlite3"
     simulator = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [
