@@ -34,7 +34,7 @@ DEMO_MEMBERS = int(os.environ.get("DEMO_MEMBERS", "5000"))
 DEMO_SEED = 66
 
 
-def _refuse_taken_ports(ports: list[int]) -> None:
+def refuse_taken_ports(ports: list[int]) -> None:
     """Stop before starting anything when a port is taken (an earlier demo still running, say):
     otherwise the portal would quietly talk to whatever answers there."""
     for port in ports:
@@ -70,7 +70,7 @@ def main() -> None:
     settings = load_settings()
     instance = settings.instance_path
     crm_port = settings.crm_url.rsplit(":", 1)[-1]
-    _refuse_taken_ports([int(crm_port), settings.smtp_port, 5000])
+    refuse_taken_ports([int(crm_port), settings.smtp_port, 5000])
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Ledenportaal demo — instance folder {instance}")
     schema.upgrade(settings.database_url)
