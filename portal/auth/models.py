@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -102,8 +103,26 @@ class LoginSession(Base):
 
     def is_open(self, now: datetime) -> bool:
         """Not ended, not past its absolute end, not idle too long."""
-        idle_limit = self.last_seen_at.timestamp() + self.idle_seconds
-        return self.ended_at is None and now < self.expires_at and now.timestamp() < idle_limit
+        return session_is_open(self, now)
+
+
+class SessionTimes(Protocol):
+    """What decides whether a session is open: a `LoginSession`, or a row of its columns."""
+
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def idle_seconds(self) -> int: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+def session_is_open(times: SessionTimes, now: datetime) -> bool:
+    """Not ended, not past its absolute end, not idle too long."""
+    idle_limit = times.last_seen_at.timestamp() + times.idle_seconds
+    return times.ended_at is None and now < times.expires_at and now.timestamp() < idle_limit
 
 
 class RecoveryCode(Base):

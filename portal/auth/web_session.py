@@ -13,11 +13,11 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Response
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from werkzeug.datastructures import CallbackDict
 
 from portal.auth.crypto import token_digest
-from portal.auth.models import Account, LoginSession, SessionStage
+from portal.auth.models import Account, LoginSession, SessionStage, session_is_open
 from portal.auth.services.sessions import TOUCH_EVERY, ClientInfo, create_session
 from portal.auth.services.terms import accepted_until_of
 from portal.core.clock import utcnow
@@ -26,20 +26,38 @@ from portal.core.extension import database, db_session
 _serializer = TaggedJSONSerializer()
 _OPEN_SESSION = (
     select(
-        LoginSession,
-        Account,
-        accepted_until_of(LoginSession.account_id, bindparam("now", type_=LoginSession.expires_at.type)),
+        LoginSession.id,
+        LoginSession.account_id,
+        LoginSession.stage,
+        LoginSession.factor,
+        LoginSession.authenticated_at,
+        LoginSession.last_seen_at,
+        LoginSession.idle_seconds,
+        LoginSession.expires_at,
+        LoginSession.ended_at,
+        LoginSession.data,
+        Account.id.label("known_account_id"),
+        Account.member_id,
+        Account.disabled_at,
+        accepted_until_of(
+            LoginSession.account_id, bindparam("now", type_=LoginSession.expires_at.type)
+        ).label("terms_until"),
     )
     .outerjoin(Account, Account.id == LoginSession.account_id)
     .where(LoginSession.token_hash == bindparam("token_hash"))
-)  # the officer gate's terms check rides along: one round trip for who is signed in and may work
+)  # plain columns, not ORM objects (every request runs it); the officer gate's terms check and the
+# account's state ride along: one round trip says who is signed in and whether they may work
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The request's session: its data plus what the server knows about the sign-in behind it."""
 
     def __init__(
-        self, initial: dict[str, Any] | None = None, *, row: LoginSession | None = None, raw_token: str = ""
+        self,
+        initial: dict[str, Any] | None = None,
+        *,
+        row: LoginSession | Row[*tuple[Any, ...]] | None = None,
+        raw_token: str = "",
     ) -> None:
         def on_update(this: ServerSession) -> None:
             this.modified = True
@@ -54,10 +72,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.had_cookie = bool(raw_token)
         self.timed_out_id: int | None = None
         self.raw_token = raw_token
-        self.loaded: object = None  # the rows open_session loaded into the request's database session
         self._take(row)
 
-    def _take(self, row: LoginSession | None) -> None:
+    def _take(self, row: LoginSession | Row[*tuple[Any, ...]] | None) -> None:
         self.record_id = row.id if row else None
         self.account_id = row.account_id if row else None
         self.stage = row.stage if row else SessionStage.ANONYMOUS
@@ -67,6 +84,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.terms_until: datetime | None = None
         self.terms_known = False
         self.last_seen_at: datetime | None = row.last_seen_at if row else None
+        # The account's member and state, when open_session loaded them with the row (None: not known).
+        self.member_id: int | None = None
+        self.account_usable: bool | None = None
 
     @property
     def is_signed_in(self) -> bool:
@@ -107,22 +127,26 @@ class ServerSessionInterface(SessionInterface):
         if not raw or len(raw) > 100:
             return ServerSession(raw_token=raw)
         now = utcnow()
-        # In the request's own database session, with the account joined in: `current_account()` then
-        # finds it there, so a signed-in request costs one query and one pooled connection, not three.
-        found = db_session().execute(_OPEN_SESSION, {"token_hash": token_digest(raw), "now": now}).first()
-        row = found[0] if found else None
+        # On the request's own connection (one pooled connection per request), as plain columns.
+        row = (
+            db_session()
+            .connection()
+            .execute(_OPEN_SESSION, {"token_hash": token_digest(raw), "now": now})
+            .first()
+        )
         if row is None:
             return ServerSession(raw_token=raw)
-        if not row.is_open(now):
+        if not session_is_open(row, now):
             fresh = ServerSession(raw_token=raw)
             fresh.timed_out_id = row.id if row.ended_at is None else None
             fresh.had_cookie = row.account_id is not None  # tell the person their sign-in ended
             return fresh
         data = _serializer.loads(row.data) if row.data else {}
         opened = ServerSession(data, row=row, raw_token=raw)
-        opened.loaded = found  # hold them: the identity map keeps rows only while someone does
-        assert found is not None  # a row was found
-        opened.terms_until, opened.terms_known = found[2], True
+        opened.terms_until, opened.terms_known = row.terms_until, True
+        if row.account_id is not None:
+            opened.member_id = row.member_id
+            opened.account_usable = row.known_account_id is not None and row.disabled_at is None
         return opened
 
     def _set_cookie(self, app: Flask, response: Response, value: str) -> None:

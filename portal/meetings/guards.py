@@ -11,11 +11,13 @@ from typing import Any, TypeVar, cast
 from flask import abort, g, request
 
 from portal.auth.guards import (
+    SignedIn,
     current_account,
     current_actor,
     officer_gate,
     officer_required,
     sign_in_required,
+    signed_in,
 )
 from portal.auth.models import Account
 from portal.auth.roles import Role
@@ -27,6 +29,7 @@ from portal.meetings import access
 from portal.meetings.access import StewardAccess
 from portal.meetings.models import Meeting
 from portal.meetings.services import door_context, unit_lineage
+from portal.meetings.services.meetings import AnyMeeting
 
 log = logging.getLogger("portal.security")
 View = TypeVar("View", bound=Callable[..., Any])
@@ -49,13 +52,13 @@ def manager_scope(account: Account) -> frozenset[int]:
     return unit_ids_in_scope(db_session(), account, *MANAGER_ROLES)
 
 
-def may_manage(account: Account | None, meeting: Meeting) -> bool:
-    """Whether the account holds a manager grant whose scope reaches the meeting's unit."""
-    if account is None:
+def may_manage(who: SignedIn | None, meeting: AnyMeeting) -> bool:
+    """Whether the signed-in person holds a manager grant whose scope reaches the meeting's unit."""
+    if who is None:
         return False
     scopes = [
         None if grant.role.covers_everything or grant.scope_unit_id is None else grant.scope_unit_id
-        for grant in current_grants(db_session(), account.member_id)
+        for grant in current_grants(db_session(), who.member_id)
         if grant.role in MANAGER_ROLES
     ]
     return bool(scopes) and access.grants_reach(unit_lineage(db_session(), meeting.org_unit_id), scopes)
@@ -70,10 +73,10 @@ def load_meeting(meeting_id: int) -> Meeting:
 
 
 def _deny(reason: str, status: int = 403) -> None:
-    account = current_account()
+    who = signed_in()
     log.warning(
         "meetings access denied: %s account=%s endpoint=%s ip=%s",
-        reason, account.id if account else None, request.endpoint, request.remote_addr,
+        reason, who.account_id if who else None, request.endpoint, request.remote_addr,
     )  # fmt: skip
     abort(status)
 
@@ -84,7 +87,7 @@ def manager_required(view: View) -> View:
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         meeting = load_meeting(kwargs.pop("meeting_id"))
-        if not may_manage(current_account(), meeting):
+        if not may_manage(signed_in(), meeting):
             _deny("meeting out of scope")
         return view(*args, meeting=meeting, **kwargs)
 
@@ -96,19 +99,19 @@ def steward_required(view: View) -> View:
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        account = current_account()
-        assert account is not None  # sign_in_required ran first
+        who = signed_in()
+        assert who is not None  # sign_in_required ran first
         found = door_context(
-            db_session(), meeting_id=kwargs.pop("meeting_id"), member_id=account.member_id, now=utcnow()
+            db_session(), meeting_id=kwargs.pop("meeting_id"), member_id=who.member_id, now=utcnow()
         )
         if found is None:
             abort(404)
         meeting = found.meeting
-        if found.access is not StewardAccess.ACTIVE and not may_manage(account, meeting):
+        if found.access is not StewardAccess.ACTIVE and not may_manage(who, meeting):
             if found.access is StewardAccess.ENDED:
                 _deny("steward access ended with the meeting", 401)
             _deny("not a steward of this meeting")
-        g.meetings_actor = Actor.account(account.id, f"{found.steward_name} ({found.steward_number})")
+        g.meetings_actor = Actor.account(who.account_id, f"{found.steward_name} ({found.steward_number})")
         gate = officer_gate()
         if gate is not None:
             return gate

@@ -9,7 +9,7 @@ from audit.services import record_change
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import NotFound
-from portal.meetings.models import Attendance, CheckInMethod, Meeting
+from portal.meetings.models import Attendance, CheckInMethod
 from portal.meetings.services.door import (
     DoorResult,
     Outcome,
@@ -19,11 +19,12 @@ from portal.meetings.services.door import (
     normalise_member_number,
     result_from,
 )
+from portal.meetings.services.meetings import AnyMeeting
 from portal.members.models import Member
 
 
 def check_out_member(
-    session: Session, *, meeting: Meeting, member_number: str, actor: Actor, nonce: str
+    session: Session, *, meeting: AnyMeeting, member_number: str, actor: Actor, nonce: str
 ) -> DoorResult:
     """Close the member's open presence (never toggles: not present stays not present)."""
     check_nonce(nonce)
@@ -43,7 +44,7 @@ def check_out_member(
 
 
 def check_out_attendance(
-    session: Session, *, meeting: Meeting, attendance_id: int, actor: Actor, nonce: str
+    session: Session, *, meeting: AnyMeeting, attendance_id: int, actor: Actor, nonce: str
 ) -> DoorResult:
     """Close one presence interval by its id (guests, or from the dashboard list)."""
     check_nonce(nonce)
@@ -56,7 +57,7 @@ def check_out_attendance(
 def _close(
     session: Session,
     *,
-    meeting: Meeting,
+    meeting: AnyMeeting,
     actor: Actor,
     nonce: str,
     member_id: int | None = None,

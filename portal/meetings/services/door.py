@@ -24,9 +24,9 @@ from portal.meetings.models import (
     AttendeeKind,
     CheckInAttempt,
     CheckInMethod,
-    Meeting,
     VoterRollEntry,
 )
+from portal.meetings.services.meetings import AnyMeeting
 from portal.members import names
 from portal.members.models import Member
 
@@ -95,7 +95,7 @@ def normalise_member_number(raw: str) -> str | None:
     return value if MEMBER_NUMBER.match(value) else None
 
 
-def ensure_door_open(meeting: Meeting, now: datetime) -> None:
+def ensure_door_open(meeting: AnyMeeting, now: datetime) -> None:
     """Refuse check-in before the roll is frozen and after the meeting ended."""
     if not access.door_is_open(
         roll_frozen=meeting.roll_frozen_at is not None,
@@ -111,7 +111,7 @@ def ensure_door_open(meeting: Meeting, now: datetime) -> None:
 def log_attempt(
     session: Session,
     *,
-    meeting: Meeting,
+    meeting: AnyMeeting,
     actor: Actor,
     method: CheckInMethod,
     query: str,
@@ -160,7 +160,7 @@ _INSERT_PRESENCE = {
 }
 
 
-def find_member(session: Session, meeting: Meeting, member_number: str) -> tuple[FoundMember | None, bool]:
+def find_member(session: Session, meeting: AnyMeeting, member_number: str) -> tuple[FoundMember | None, bool]:
     """The member with their frozen verdict, and whether the door may admit them (a member at all)."""
     row = (
         session.connection()
@@ -204,13 +204,13 @@ def result_from(attendance: Attendance, outcome: Outcome, *, replayed: bool = Fa
     )
 
 
-def _by_nonce(session: Session, meeting: Meeting, nonce: str) -> Attendance | None:
+def _by_nonce(session: Session, meeting: AnyMeeting, nonce: str) -> Attendance | None:
     return session.scalar(
         select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.check_in_nonce == nonce)
     )
 
 
-def active_presence(session: Session, meeting: Meeting, member_id: int) -> Attendance | None:
+def active_presence(session: Session, meeting: AnyMeeting, member_id: int) -> Attendance | None:
     """The member's open presence interval at this meeting, if any."""
     return session.scalar(
         select(Attendance).where(
@@ -224,7 +224,7 @@ def active_presence(session: Session, meeting: Meeting, member_id: int) -> Atten
 def check_in_member(
     session: Session,
     *,
-    meeting: Meeting,
+    meeting: AnyMeeting,
     member_number: str,
     actor: Actor,
     nonce: str,
@@ -326,7 +326,7 @@ def check_in_member(
 def check_in_by_card(
     session: Session,
     *,
-    meeting: Meeting,
+    meeting: AnyMeeting,
     payload: str,
     verify: Callable[[str], str],
     actor: Actor,

@@ -9,7 +9,7 @@ from audit.services import record_change
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import ValidationFailed
-from portal.meetings.models import Attendance, AttendeeKind, CheckInMethod, Meeting
+from portal.meetings.models import Attendance, AttendeeKind, CheckInMethod
 from portal.meetings.services.door import (
     DoorResult,
     Outcome,
@@ -19,12 +19,13 @@ from portal.meetings.services.door import (
     insert_presence,
     result_from,
 )
+from portal.meetings.services.meetings import AnyMeeting
 
 NAME_MAX, NOTE_MAX = 200, 200
 
 
 def register_guest(
-    session: Session, *, meeting: Meeting, name: str, note: str, actor: Actor, nonce: str
+    session: Session, *, meeting: AnyMeeting, name: str, note: str, actor: Actor, nonce: str
 ) -> DoorResult:
     """Check a guest in without a voting right; a retried nonce returns the first registration."""
     check_nonce(nonce)

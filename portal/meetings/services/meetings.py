@@ -244,10 +244,26 @@ def door_access(session: Session, *, meeting_id: int, member_id: int | None, now
 
 
 @dataclass(frozen=True)
+class DoorMeeting:
+    """What the door needs of a meeting, read as plain columns (the door's guard runs on every request;
+    loading a whole `Meeting` object there cost more than the check-in itself)."""
+
+    id: int
+    org_unit_id: int
+    title: str
+    ends_at: datetime
+    roll_frozen_at: datetime | None
+    pseudonymised_at: datetime | None
+
+
+AnyMeeting = Meeting | DoorMeeting  # the door's services read only the fields both have
+
+
+@dataclass(frozen=True)
 class DoorContext:
     """Everything the door's guard needs in one query: the meeting, the assignment, the steward's name."""
 
-    meeting: Meeting
+    meeting: DoorMeeting
     access: StewardAccess
     steward_name: str
     steward_number: str
@@ -255,7 +271,12 @@ class DoorContext:
 
 _DOOR_CONTEXT = (
     select(
-        Meeting,
+        Meeting.id,
+        Meeting.org_unit_id,
+        Meeting.title,
+        Meeting.ends_at,
+        Meeting.roll_frozen_at,
+        Meeting.pseudonymised_at,
         StewardAssignment.id,
         StewardAssignment.ends_at,
         StewardAssignment.revoked_at,
@@ -277,11 +298,15 @@ _DOOR_CONTEXT = (
 
 def door_context(session: Session, *, meeting_id: int, member_id: int, now: datetime) -> DoorContext | None:
     """The meeting with the member's steward access and name (None: no such meeting)."""
-    row = session.execute(_DOOR_CONTEXT, {"meeting_id": meeting_id, "member_id": member_id}).first()
+    row = (
+        session.connection()
+        .execute(_DOOR_CONTEXT, {"meeting_id": meeting_id, "member_id": member_id})
+        .first()
+    )
     if row is None:
         return None
-    state = steward_access(assigned=row[1] is not None, ends_at=row[2], revoked_at=row[3], now=now)
-    return DoorContext(row[0], state, names.display_name(row[4], row[5], row[6]), row[7])
+    state = steward_access(assigned=row[6] is not None, ends_at=row[7], revoked_at=row[8], now=now)
+    return DoorContext(DoorMeeting(*row[:6]), state, names.display_name(row[9], row[10], row[11]), row[12])
 
 
 def steward_meetings(session: Session, *, member_id: int, now: datetime) -> list[Meeting]:

@@ -10,8 +10,9 @@ from sqlalchemy import CompoundSelect, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from portal.core.actors import Actor
-from portal.meetings.models import CheckInMethod, Meeting, VoterRollEntry
+from portal.meetings.models import CheckInMethod, VoterRollEntry
 from portal.meetings.services.door import log_attempt
+from portal.meetings.services.meetings import AnyMeeting
 from portal.members import names
 from portal.members.models import Member
 from portal.members.name_search import parse_name_query
@@ -49,7 +50,7 @@ def normalise_postcode(raw: str) -> str:
 def search_members(
     session: Session,
     *,
-    meeting: Meeting,
+    meeting: AnyMeeting,
     query: str,
     actor: Actor,
     postcode: str = "",
@@ -84,7 +85,7 @@ def search_members(
 
 def _candidates(
     session: Session,
-    meeting: Meeting,
+    meeting: AnyMeeting,
     matching_ids: Select[Any] | CompoundSelect[Any],
     wanted_postcode: str,
     birth_year: int | None,

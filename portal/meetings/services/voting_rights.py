@@ -12,7 +12,7 @@ from audit.services import record_change
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict, NotFound, ValidationFailed
-from portal.meetings.models import Attendance, AttendeeKind, Meeting
+from portal.meetings.models import Attendance, AttendeeKind
 from portal.meetings.services.door import (
     DoorResult,
     Outcome,
@@ -23,6 +23,7 @@ from portal.meetings.services.door import (
     normalise_member_number,
     result_from,
 )
+from portal.meetings.services.meetings import AnyMeeting
 
 REASON_MIN, REASON_MAX = 5, 500
 CARD_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,32}$")
@@ -38,7 +39,7 @@ def _clean_reason(reason: str) -> str:
 
 
 def override_voting_right(
-    session: Session, *, meeting: Meeting, member_number: str, reason: str, actor: Actor, nonce: str
+    session: Session, *, meeting: AnyMeeting, member_number: str, reason: str, actor: Actor, nonce: str
 ) -> DoorResult:
     """Give a member a voting right against the roll's verdict, with a mandatory reason (J4).
 
@@ -76,7 +77,7 @@ def override_voting_right(
 
 
 def record_voting_card(
-    session: Session, *, meeting: Meeting, attendance_id: int, card_number: str, actor: Actor
+    session: Session, *, meeting: AnyMeeting, attendance_id: int, card_number: str, actor: Actor
 ) -> DoorResult:
     """Note which voting card a present voter received (unique among those present)."""
     card = (card_number or "").strip()
@@ -109,7 +110,7 @@ def record_voting_card(
     return result_from(attendance, Outcome.CHECKED_IN)
 
 
-def overrides(session: Session, meeting: Meeting) -> list[Attendance]:
+def overrides(session: Session, meeting: AnyMeeting) -> list[Attendance]:
     """Every override at this meeting, for the chair's report."""
     return list(
         session.scalars(

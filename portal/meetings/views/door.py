@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from portal.auth.guards import current_account
+from portal.auth.guards import signed_in
 from portal.core.extension import database, db_session, settings
 from portal.meetings import services
 from portal.meetings.forms import CardForm, CheckInForm, CheckOutForm, GuestForm, OverrideForm, SearchForm
 from portal.meetings.guards import actor, may_manage, steward_required
 from portal.meetings.models import CheckInMethod, Meeting
 from portal.meetings.services import DoorResult
+from portal.meetings.services.meetings import DoorMeeting
 from portal.meetings.views.door_answers import STATUS, describe
 from portal.meetings.views.web import blueprint, new_nonce, wants_json
 from portal.members.card import verify_card_token
@@ -23,8 +24,11 @@ METHODS = {"number": CheckInMethod.NUMBER, "qr": CheckInMethod.QR, "search": Che
 
 
 def _page(
-    meeting: Meeting, *, answer: dict[str, Any] | None = None, status: int = 200, **extra: Any
+    at_door: DoorMeeting, *, answer: dict[str, Any] | None = None, status: int = 200, **extra: Any
 ) -> tuple[str, int]:
+    meeting = db_session().get(Meeting, at_door.id)  # the whole meeting for the page (not the JSON path)
+    if meeting is None:
+        abort(404)
     context = {
         "meeting": meeting,
         "answer": answer,
@@ -32,7 +36,7 @@ def _page(
         "check_out_form": CheckOutForm(formdata=None, nonce=new_nonce()),
         "guest_form": GuestForm(formdata=None, nonce=new_nonce()),
         "search_form": extra.pop("search_form", None) or SearchForm(formdata=None),
-        "is_manager": may_manage(current_account(), meeting),
+        "is_manager": may_manage(signed_in(), meeting),
         "candidates": None,
         "guests": services.guests_inside(db_session(), meeting),
         "form_errors": None,
@@ -41,20 +45,21 @@ def _page(
     return render_template("meetings/door.html", **context), status
 
 
-def _respond(meeting: Meeting, result: DoorResult) -> ResponseReturnValue:
+def _respond(meeting: DoorMeeting, result: DoorResult) -> ResponseReturnValue:
     db_session().commit()
     answer = describe(result)
     status = STATUS[result.outcome]
     if wants_json():
-        # The answer alone, without the page's context processors (the menu's queries): the door's hot path.
+        # The answer alone, without the page's context processors (the menu's queries): the door's hot
+        # path. Its forms carry no CSRF token: the door's script adds the one the page holds.
         html = current_app.jinja_env.get_template("meetings/_answer.html").render(
-            answer=answer, meeting=meeting
+            answer=answer, meeting=meeting, fragment=True
         )
         return jsonify({**answer, "html": html}), status
     return _page(meeting, answer=answer, status=status)
 
 
-def _invalid(meeting: Meeting, form: Any) -> ResponseReturnValue:
+def _invalid(meeting: DoorMeeting, form: Any) -> ResponseReturnValue:
     fields = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
     if wants_json():
         return jsonify({"error": "validation_failed", "message": _("Check the form."), "fields": fields}), 422
@@ -63,7 +68,7 @@ def _invalid(meeting: Meeting, form: Any) -> ResponseReturnValue:
 
 @blueprint.get("/<int:meeting_id>/door")
 @steward_required
-def door(meeting: Meeting) -> ResponseReturnValue:
+def door(meeting: DoorMeeting) -> ResponseReturnValue:
     """The steward's page; with `q` it also shows name-search results."""
     search_form = SearchForm(request.args)
     candidates = None
@@ -83,7 +88,7 @@ def door(meeting: Meeting) -> ResponseReturnValue:
 
 @blueprint.post("/<int:meeting_id>/door/check-in")
 @steward_required
-def check_in(meeting: Meeting) -> ResponseReturnValue:
+def check_in(meeting: DoorMeeting) -> ResponseReturnValue:
     """Check a member in by number, scanned card or search pick."""
     # The door's hot path reads the fields directly (CSRFProtect has already checked the token);
     # WTForms only builds the error messages when something is wrong.
@@ -119,7 +124,7 @@ def check_in(meeting: Meeting) -> ResponseReturnValue:
 
 @blueprint.post("/<int:meeting_id>/door/check-out")
 @steward_required
-def check_out(meeting: Meeting) -> ResponseReturnValue:
+def check_out(meeting: DoorMeeting) -> ResponseReturnValue:
     """Check out by member number, or a listed presence (a guest) by its id."""
     form = CheckOutForm()
     if not form.validate() or not (form.member_number.data or form.attendance_id.data):
@@ -145,7 +150,7 @@ def check_out(meeting: Meeting) -> ResponseReturnValue:
 
 @blueprint.post("/<int:meeting_id>/door/override")
 @steward_required
-def override(meeting: Meeting) -> ResponseReturnValue:
+def override(meeting: DoorMeeting) -> ResponseReturnValue:
     """Give a voting right against the roll, with a reason (reported to the chair)."""
     form = OverrideForm()
     if not form.validate():
@@ -163,7 +168,7 @@ def override(meeting: Meeting) -> ResponseReturnValue:
 
 @blueprint.post("/<int:meeting_id>/door/card")
 @steward_required
-def voting_card(meeting: Meeting) -> ResponseReturnValue:
+def voting_card(meeting: DoorMeeting) -> ResponseReturnValue:
     """Record the voting card handed to a present voter."""
     form = CardForm()
     if not form.validate() or not (form.attendance_id.data or "").isdigit():
@@ -180,7 +185,7 @@ def voting_card(meeting: Meeting) -> ResponseReturnValue:
 
 @blueprint.post("/<int:meeting_id>/door/guest")
 @steward_required
-def guest(meeting: Meeting) -> ResponseReturnValue:
+def guest(meeting: DoorMeeting) -> ResponseReturnValue:
     """Register a guest without a voting right."""
     form = GuestForm()
     if not form.validate():
