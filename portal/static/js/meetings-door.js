@@ -64,7 +64,11 @@
     form.dataset.busy = "1";
     var submitter = event.submitter;
     var url = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action");
-    var result = await post(url, new FormData(form));
+    var body = new FormData(form);
+    if (!body.get("csrf_token")) {  /* forms from an answer fragment use the page's token */
+      body.set("csrf_token", mainForm.querySelector("[name=csrf_token]").value);
+    }
+    var result = await post(url, body);
     delete form.dataset.busy;
     if (!result) { return; }
     if (result.status === 401) { window.location.reload(); return; }

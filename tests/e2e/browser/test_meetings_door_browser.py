@@ -113,6 +113,20 @@ def test_steward_checks_in_on_a_phone_and_the_chairs_count_moves(  # type: ignor
     expect(answer).to_contain_text("Al ingecheckt door Sam Steward")
     _shot(door, shots, "door-already")
 
+    # The answer's own forms (sent as a fragment without a CSRF token) work: the script adds the page's.
+    answer.get_by_role("button", name="Uitchecken (vertrekt)").click()
+    expect(answer).to_contain_text("Uitgecheckt om")
+    number.fill(voter.member_number)
+    door.get_by_role("button", name="Inchecken", exact=True).click()  # re-entry: a new presence
+    expect(answer).to_contain_text("Stemrecht — geef een stemkaart uit")
+    answer.get_by_label("Nummer stemkaart").fill("17")
+    with door.expect_response(lambda response: response.url.endswith("/door/card")) as recorded:
+        answer.get_by_role("button", name="Kaart vastleggen").click()
+    assert recorded.value.status == 201
+    number.fill(voter.member_number)
+    door.get_by_role("button", name="Inchecken", exact=True).click()
+    expect(answer).to_contain_text("Stemkaart 17.")  # the card was recorded
+
     number.fill(lapsed.member_number)
     door.get_by_role("button", name="Inchecken", exact=True).click()
     expect(answer.locator(".lp-door-answer--no_vote")).to_contain_text("Aanwezig zonder stemrecht")
