@@ -224,6 +224,7 @@ def one_rate(
     """One open-loop run at `rate` check-ins per second for `seconds`, each a member not seen before."""
     before = load()
     web_before, database_before = cpu_seconds(server_pid)
+    generator_before = time.process_time()
     latencies, statuses, polls, elapsed, wall = asyncio.run(
         load_run(
             sessions,
@@ -235,6 +236,7 @@ def one_rate(
             poll_every=POLL_EVERY,
         )
     )
+    generator_cpu = time.process_time() - generator_before
     done = statuses.get(201, 0)
     with database.session() as session:
         here = (Attendance.meeting_id == meeting_id) & (
@@ -271,6 +273,12 @@ def one_rate(
             "ms",
             f"all_postgres_processes/{(database_after - database_before) / wall:.2f}_cores",
         )
+    bench(
+        f"cpu_load_generator_{label}",
+        generator_cpu / wall,
+        "cores",
+        f"this_process/{generator_cpu / (len(latencies) + len(polls)) * 1000:.2f}_ms_per_request",
+    )
     bench(
         f"machine_load_{label}",
         os.getloadavg()[0],
