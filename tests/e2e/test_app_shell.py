@@ -1,5 +1,6 @@
 """The app shell: landing page, languages, security headers, CSRF, friendly errors, health check."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -127,3 +128,13 @@ def test_healthz_reports_database_and_last_pull_age(client: FlaskClient, db_sess
     body = client.get("/healthz").get_json()
     assert 3 * 3600 - 5 <= body["last_successful_pull_age_seconds"] <= 3 * 3600 + 60
     assert client.get("/healthz").headers["Cache-Control"] == "no-store"
+
+
+def test_every_page_names_its_icon_and_the_icon_is_served(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert link is not None  # without it, browsers ask for /favicon.ico and log a 404
+    with client.get(link.group(1)) as icon:  # a file response: close it
+        assert icon.status_code == 200
+        assert icon.mimetype == "image/svg+xml"
+        assert b"<script" not in icon.data
