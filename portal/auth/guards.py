@@ -98,7 +98,7 @@ def signed_in() -> SignedIn | None:
     found = None
     state = getattr(session, "account_usable", None)
     if not getattr(session, "is_signed_in", False):
-        found = None
+        pass
     elif state is None or "auth_account" in g:  # not loaded with the row (a session adopted this request)
         account = current_account()
         found = None if account is None else SignedIn(account.id, account.member_id)

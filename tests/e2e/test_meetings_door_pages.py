@@ -225,3 +225,28 @@ def test_the_door_keeps_the_officer_gate_a_new_version_to_accept_again_shuts_it(
     assert page.status_code == 302
     assert page.headers["Location"].startswith("/terms")
     assert db_session.scalar(select(func.count()).select_from(Attendance)) == 1
+
+
+def test_an_account_disabled_behind_a_live_session_is_turned_away_at_the_door(
+    meeting_door: dict, db_session: Session
+) -> None:
+    """A merge in the CRM disables an account without ending its sessions: the next request, read from
+    the session row alone, must already see it."""
+    from portal.auth.models import Account
+
+    steward, meeting = meeting_door["steward"], meeting_door["meeting"]
+    token = door_token(steward, meeting.id)
+    account = db_session.scalars(
+        select(Account).where(Account.member_id == meeting_door["steward_member_id"])
+    ).one()
+    account.disabled_at = utcnow()
+    db_session.commit()
+    answer = steward.post(
+        f"/meetings/{meeting.id}/door/check-in",
+        data={"csrf_token": token, "member_number": meeting_door["voter"].member_number, "nonce": nonce()},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 401
+    assert answer.get_json()["error"] == "sign_in_required"
+    assert db_session.scalar(select(func.count()).select_from(Attendance)) == 0
+    assert steward.get("/my-page").status_code == 302  # and every other page sends them to sign in
