@@ -100,6 +100,46 @@ _APPEND = {name: _append_statement(name) for name in ("postgresql", "sqlite")}
 _INSERT_ENTRY = _ENTRIES.insert().returning(_ENTRIES.c.id)
 
 
+def _entry(
+    actor: Actor,
+    action: str,
+    target: Target,
+    changes: Mapping[str, Any],
+    *,
+    occurred_at: datetime,
+    request_id: str,
+) -> dict[str, Any]:
+    """An entry's columns, all but its place in the chain (see `_chain`)."""
+    target_type, target_id = _target_key(target)
+    return {
+        "occurred_at": occurred_at,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "changes": _plain(dict(changes)),
+        "request_id": request_id,
+    }
+
+
+def _chain(values: dict[str, Any], *, seq: int, prev_hash: str) -> str:
+    """Place the entry at `seq` after `prev_hash`: sets seq, prev_hash and entry_hash; returns the hash."""
+    entry_hash = entry_digest(
+        prev_hash=prev_hash,
+        seq=seq,
+        occurred_at=values["occurred_at"],
+        actor=(values["actor_kind"], values["actor_id"], values["actor_label"]),
+        action=values["action"],
+        target=(values["target_type"], values["target_id"]),
+        changes=values["changes"],
+        request_id=values["request_id"],
+    )
+    values.update(seq=seq, prev_hash=prev_hash, entry_hash=entry_hash)
+    return entry_hash
+
+
 def record_change(
     session: Session,
     *,
@@ -109,35 +149,14 @@ def record_change(
     changes: Mapping[str, Any],
 ) -> RecordedEntry:
     """Append one entry to the hash chain inside the caller's transaction (the caller commits)."""
-    target_type, target_id = _target_key(target)
-    values: dict[str, Any] = {
-        "occurred_at": utcnow(),
-        "actor_kind": actor.kind,
-        "actor_id": actor.id,
-        "actor_label": actor.label,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "changes": _plain(dict(changes)),
-        "request_id": context.request_id.get(),
-    }
+    values = _entry(actor, action, target, changes, occurred_at=utcnow(), request_id=context.request_id.get())
     connection = session.connection()  # flushes the caller's pending rows first
     is_postgresql = connection.dialect.name == "postgresql"
     while True:
         # Read the head without a lock; the head row is locked only by the statement that moves
         # it, the last one before the caller commits, so writers queue for as short as possible.
         prev_seq, prev_hash = connection.execute(_HEAD).one()
-        values["seq"], values["prev_hash"] = prev_seq + 1, prev_hash
-        values["entry_hash"] = entry_digest(
-            prev_hash=prev_hash,
-            seq=prev_seq + 1,
-            occurred_at=values["occurred_at"],
-            actor=(actor.kind, actor.id, actor.label),
-            action=action,
-            target=(target_type, target_id),
-            changes=values["changes"],
-            request_id=values["request_id"],
-        )
+        _chain(values, seq=prev_seq + 1, prev_hash=prev_hash)
         if is_postgresql:
             entry_id = connection.execute(_APPEND["postgresql"], {**values, "prev_seq": prev_seq}).scalar()
             if entry_id is not None:
@@ -238,39 +257,12 @@ def record_changes(
         .values(seq=AuditChainHead.seq + len(entries))
         .returning(AuditChainHead.seq - len(entries) + 1, AuditChainHead.last_hash)
     ).one()
-    occurred_at = utcnow()
-    request_id = context.request_id.get()
+    occurred_at, request_id = utcnow(), context.request_id.get()
     rows: list[dict[str, Any]] = []
     for offset, (action, target, changes) in enumerate(entries):
-        target_type, target_id = _target_key(target)
-        plain_changes = _plain(dict(changes))
-        entry_hash = entry_digest(
-            prev_hash=prev_hash,
-            seq=first_seq + offset,
-            occurred_at=occurred_at,
-            actor=(actor.kind, actor.id, actor.label),
-            action=action,
-            target=(target_type, target_id),
-            changes=plain_changes,
-            request_id=request_id,
-        )
-        rows.append(
-            {
-                "seq": first_seq + offset,
-                "occurred_at": occurred_at,
-                "actor_kind": actor.kind,
-                "actor_id": actor.id,
-                "actor_label": actor.label,
-                "action": action,
-                "target_type": target_type,
-                "target_id": target_id,
-                "changes": plain_changes,
-                "request_id": request_id,
-                "prev_hash": prev_hash,
-                "entry_hash": entry_hash,
-            }
-        )
-        prev_hash = entry_hash
+        row = _entry(actor, action, target, changes, occurred_at=occurred_at, request_id=request_id)
+        prev_hash = _chain(row, seq=first_seq + offset, prev_hash=prev_hash)
+        rows.append(row)
     session.execute(insert(AuditEntry), rows)
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
     return len(rows)
