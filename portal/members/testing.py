@@ -87,6 +87,20 @@ def make_member(session: Session, **overrides: Any) -> Member:
     return member
 
 
+def add_members_unknown_to_the_crm(session: Session, *, branch_id: int | None, count: int = 40) -> None:
+    """Members the CRM does not know: a pull would remove them all (trips the mass-removal guard)."""
+    for index in range(count):
+        session.add(
+            Member(
+                crm_id=f"ghost-{index}",
+                member_number=f"G{index}",
+                family_name="Ghost",
+                status=MembershipStatus.CURRENT,
+                branch_id=branch_id,
+            )
+        )
+
+
 def make_position(
     session: Session, member: Member, unit: OrgUnit, function: PositionFunction, **overrides: Any
 ) -> Position:

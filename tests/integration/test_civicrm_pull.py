@@ -18,6 +18,7 @@ from crm_sync.simulator.testing import SimulatorHandle
 from portal.app import create_app
 from portal.core.database import Database
 from portal.members.models import Member, MembershipStatus, OrgUnit, OrgUnitKind, Position
+from portal.members.testing import add_members_unknown_to_the_crm
 
 
 @pytest.fixture
@@ -92,16 +93,7 @@ def test_the_removal_guard_aborts_before_changing_anything(pulled: Database, crm
     with pulled.transaction() as session:
         # members the CRM does not know would all vanish: far more than 2 %
         template = session.scalars(select(Member).limit(1)).one()
-        for index in range(40):
-            session.add(
-                Member(
-                    crm_id=f"ghost-{index}",
-                    member_number=f"G{index}",
-                    family_name="Ghost",
-                    status=MembershipStatus.CURRENT,
-                    branch_id=template.branch_id,
-                )
-            )
+        add_members_unknown_to_the_crm(session, branch_id=template.branch_id)
     with pulled.transaction() as session:
         snapshot = sorted(session.execute(select(Member.id, Member.row_hash, Member.removed_at)).all())
     port = make_crm_port(crm_settings)

@@ -23,7 +23,8 @@ from portal.auth.testing import make_account
 from portal.core.database import Database
 from portal.core.events import EventBus
 from portal.core.mailcatcher import MailCatcher
-from portal.members.models import Member, MembershipStatus
+from portal.members.models import Member
+from portal.members.testing import add_members_unknown_to_the_crm
 
 pytestmark = pytest.mark.both_backends  # the first load takes a different path on each database
 
@@ -55,23 +56,10 @@ def test_the_removal_guard_mails_the_admins(
             session, roles=[(Role.ADMIN, None)], totp=False, email="beheer@example.nl"
         )
         template = session.scalars(select(Member).where(Member.crm_id.is_not(None)).limit(1)).one()
-        for index in range(40):  # members the CRM does not know: all would vanish, far more than 2 %
-            session.add(
-                Member(
-                    crm_id=f"ghost-{index}",
-                    member_number=f"G{index}",
-                    family_name="Ghost",
-                    status=MembershipStatus.CURRENT,
-                    branch_id=template.branch_id,
-                )
-            )
+        add_members_unknown_to_the_crm(session, branch_id=template.branch_id)  # far more than 2 %
         session.commit()
-    port = make_crm_port(crm_settings)
-    try:
-        with pytest.raises(MassRemovalAborted):
-            pull_full(synced, port, max_removed_share=0.02, events=_events(crm_app))
-    finally:
-        port.close()
+    with closing(make_crm_port(crm_settings)) as port, pytest.raises(MassRemovalAborted):
+        pull_full(synced, port, max_removed_share=0.02, events=_events(crm_app))
     [alert] = mail.wait_for(1)
     assert credentials.email in alert.message["To"]
     assert "massaal verwijderen" in alert.message["Subject"]
@@ -110,11 +98,8 @@ def test_the_account_of_a_merged_member_moves_to_the_survivor(
     with closing(synced.session(write=True)) as session:
         account, _credentials = make_account(session, session.get_one(Member, merged.id), totp=False)
     _merge_in_crm(crm, merged.crm_id, survivor.crm_id)
-    port = make_crm_port(crm_settings)
-    try:
+    with closing(make_crm_port(crm_settings)) as port:
         run = pull_incremental(synced, port, max_removed_share=0.02, events=_events(crm_app))
-    finally:
-        port.close()
     assert run.counts["merged"] == 1
     with synced.transaction() as session:
         moved = session.get_one(Account, account.id)
@@ -134,11 +119,8 @@ def test_a_merge_onto_a_member_with_an_account_disables_the_other_account(
         loser, _ = make_account(session, session.get_one(Member, merged.id), totp=False)
         keeper, _ = make_account(session, session.get_one(Member, survivor.id), totp=False)
     _merge_in_crm(crm, merged.crm_id, survivor.crm_id)
-    port = make_crm_port(crm_settings)
-    try:
+    with closing(make_crm_port(crm_settings)) as port:
         pull_incremental(synced, port, max_removed_share=0.02, events=_events(crm_app))
-    finally:
-        port.close()
     with synced.transaction() as session:
         disabled = session.get_one(Account, loser.id)
         kept = session.get_one(Account, keeper.id)
@@ -192,12 +174,8 @@ def test_a_failed_first_load_leaves_the_replica_empty_and_its_indexes_in_place(
     crm_app: Flask, crm_settings: Settings
 ) -> None:
     database: Database = crm_app.extensions["portal"].database
-    port = make_crm_port(crm_settings)
-    try:
-        with pytest.raises(CrmUnavailable):
-            pull_full(database, _FailsAfterOnePage(port), max_removed_share=0.02)  # type: ignore[arg-type]
-    finally:
-        port.close()
+    with closing(make_crm_port(crm_settings)) as port, pytest.raises(CrmUnavailable):
+        pull_full(database, _FailsAfterOnePage(port), max_removed_share=0.02)  # type: ignore[arg-type]
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Member)) == 0
     assert _declared_indexes() <= _member_indexes(database)
@@ -210,9 +188,6 @@ def test_a_pull_rebuilds_member_indexes_a_killed_first_load_left_out(
     with synced.transaction() as session:
         index.drop(session.connection())
     assert "ix_members_sort_name" not in _member_indexes(synced)
-    port = make_crm_port(crm_settings)
-    try:
+    with closing(make_crm_port(crm_settings)) as port:
         pull_full(synced, port, max_removed_share=0.02)
-    finally:
-        port.close()
     assert _declared_indexes() <= _member_indexes(synced)
