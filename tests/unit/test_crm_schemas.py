@@ -5,7 +5,12 @@ from datetime import date, datetime
 
 import pytest
 
-from crm_sync.adapters.civicrm.schemas import IndividualSchema, MembershipSchema, load_each
+from crm_sync.adapters.civicrm.schemas import (
+    IndividualSchema,
+    MembershipSchema,
+    OrganizationSchema,
+    load_each,
+)
 
 GOOD = {
     "id": 675,
@@ -101,3 +106,15 @@ def test_membership_rows_need_their_contact_and_status() -> None:
     assert [row["id"] for row in good] == [1]
     assert good[0]["join_date"] == date(2024, 8, 16)
     assert bad == [("2", {"contact_id": ["Missing data for required field."]})]
+
+
+def test_an_org_unit_without_sub_types_loads_with_none() -> None:
+    """CiviCRM sends `contact_sub_type: null` for a contact without sub-types: it reads as no sub-types
+    (the mapping then reports the unit as of unknown kind), not as a broken record."""
+    rows = [
+        {"id": 7, "organization_name": "Afdeling Zeist", "contact_sub_type": None},
+        {"id": 8, "organization_name": "Afdeling Utrecht", "contact_sub_type": ["Party_Branch", "x" * 300]},
+    ]
+    good, bad = load_each(OrganizationSchema(), rows)
+    assert bad == []
+    assert [row["contact_sub_type"] for row in good] == [[], ["Party_Branch", "x" * 300]]

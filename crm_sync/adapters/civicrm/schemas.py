@@ -99,14 +99,18 @@ class _CiviDateTime(_Plain, fields.DateTime):
 
 
 class _Strings(_Plain, fields.List):
-    """A list of short texts."""
+    """A list of texts, each at most `max_length` long (None: any length)."""
 
-    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
-        super().__init__(fields.String(validate=validate.Length(max=max_length)), load_default=list, **kwargs)
+    def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
+        item = fields.String(validate=validate.Length(max=max_length)) if max_length else fields.String()
+        super().__init__(item, load_default=list, **kwargs)
         self.max_length = max_length
 
     def _plain(self, value: Any) -> Any:
-        if type(value) is list and all(type(item) is str and len(item) <= self.max_length for item in value):
+        limit = self.max_length
+        if type(value) is list and all(
+            type(item) is str and (limit is None or len(item) <= limit) for item in value
+        ):
             return list(value)
         return missing
 
@@ -181,7 +185,7 @@ class OrganizationSchema(_Lenient):
 
     id = _Integer(required=True)
     organization_name = _String(required=True, min_length=1, max_length=200)
-    contact_sub_type = fields.List(fields.String(), load_default=list)
+    contact_sub_type = _Strings()
     parent_id = _Integer(data_key="Party_Unit.parent_id", load_default=None)
     level = _text("Party_Unit.level", 16)
     code = _text("Party_Unit.code", 32)
