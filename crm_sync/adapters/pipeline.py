@@ -3,12 +3,9 @@ writes the ones before (marshmallow costs more CPU than anything else in a full 
 
 The worker is `python -m crm_sync.adapters.pipeline module:function`, a plain subprocess (unlike
 multiprocessing's spawn it never re-imports the caller's main module) speaking pickled frames over its
-stdin and stdout. Two ways to use it:
-
-- `produced_in_worker(produce, spec)`: the worker runs the generator `produce(spec)` and streams what
-  it yields; this process only reads the results. A full pull reads this way, so the writing process
-  spends no time (and no GIL) on HTTP, JSON or validation.
-- `in_worker(pages, check)`: this process sends pages and the worker answers `check(page)` for each.
+stdin and stdout: `produced_in_worker(produce, spec)` has the worker run the generator `produce(spec)`
+and stream what it yields; this process only reads the results. A full pull reads this way, so the
+writing process spends no time (and no GIL) on HTTP, JSON or validation.
 
 Only frames from our own child process are unpickled.
 """
@@ -25,7 +22,6 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -38,7 +34,8 @@ _HEADER = struct.Struct("!Q")
 
 @dataclass(frozen=True)
 class _Failure:
-    """The worker's answer when `check` raised."""
+    """What the reader reports when the worker stopped, or the worker's answer when the exception
+    `produce` raised does not pickle."""
 
     text: str
 
@@ -83,9 +80,9 @@ class _End:
 
 
 class _Worker:
-    """One child process running `function` (a check per page, or one producing generator)."""
+    """One child process running the producing generator `function`."""
 
-    def __init__(self, function: Callable[..., Any], *, buffered: int = 0) -> None:
+    def __init__(self, function: Callable[..., Any], *, buffered: int) -> None:
         target = f"{function.__module__}:{function.__qualname__}"
         self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
             [sys.executable, "-m", "crm_sync.adapters.pipeline", target],
@@ -128,11 +125,10 @@ class _Worker:
         if self.process.stdin is not None:
             with contextlib.suppress(OSError):  # it is gone already
                 self.process.stdin.close()
-        if self.answers.maxsize:  # a producer may still be writing: stop it, let the reader finish
-            self.process.terminate()
-            while self.reader.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    self.answers.get(timeout=0.1)
+        self.process.terminate()  # it may still be writing: stop it, let the reader finish
+        while self.reader.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self.answers.get(timeout=0.1)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -180,43 +176,6 @@ def prefetched(pages: Iterator[Raw], *, depth: int = 2) -> Iterator[Raw]:
         producer.join(timeout=30)
 
 
-def in_worker(pages: Iterator[Raw], check: Callable[[Raw], Checked], *, ahead: int = 2) -> Iterator[Checked]:
-    """`check(page)` for every page, in order; from the second page on in a worker process (`check`
-    must be a module-level function, pages picklable), while a thread fetches the next pages. A
-    one-page stream starts neither."""
-    first = next(pages, None)
-    if first is None:
-        return
-    second = next(pages, None)
-    if second is None:
-        yield check(first)
-        return
-    pages = prefetched(pages)
-    try:
-        worker = _Worker(check)
-    except OSError as error:  # no processes allowed here: do the work in line
-        log.warning("validation worker unavailable (%s); validating in this process", error)
-        yield check(first)
-        yield check(second)
-        yield from (check(page) for page in pages)
-        return
-    try:
-        worker.submit(second)
-        in_flight = deque([None])
-        yield check(first)  # while the worker starts and checks the second page
-        for page in pages:
-            worker.submit(page)
-            in_flight.append(None)
-            if len(in_flight) > ahead:
-                in_flight.popleft()
-                yield worker.result()
-        while in_flight:
-            in_flight.popleft()
-            yield worker.result()
-    finally:
-        worker.close()
-
-
 def produced_in_worker(
     produce: Callable[[Any], Iterator[Checked]], spec: object, *, ahead: int = 2
 ) -> Iterator[Checked]:
@@ -255,24 +214,15 @@ def _produce(produce: Callable[[Any], Iterator[Any]], spec: object, sink: IO[byt
 
 
 def main(arguments: list[str]) -> None:
-    """The worker's loop: read a page, check it, write the answer, until stdin closes (or, given a
-    producer, stream what it yields)."""
+    """The worker: read the producer's argument, then stream what the producer yields."""
     module, _, name = arguments[0].partition(":")
-    check = getattr(importlib.import_module(module), name)
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        try:
-            page = _read(source)
-        except EOFError:
-            return
-        if isinstance(page, _Produce):
-            _produce(check, page.spec, sink)
-            return
-        try:
-            answer = check(page)
-        except Exception:
-            answer = _Failure(traceback.format_exc(limit=5))
-        _write(sink, answer)
+    produce = getattr(importlib.import_module(module), name)
+    try:
+        first = _read(sys.stdin.buffer)
+    except EOFError:
+        return
+    if isinstance(first, _Produce):
+        _produce(produce, first.spec, sys.stdout.buffer)
 
 
 if __name__ == "__main__":

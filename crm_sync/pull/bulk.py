@@ -12,6 +12,7 @@ load that was killed before it could.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -67,20 +68,6 @@ def among(dialect: str, column: InstrumentedAttribute[Any], keys: Sequence[Any])
     return column.in_(list(keys))
 
 
-def _memoised(process: Any) -> Any:
-    """`process` remembering its answers: a pull's dates, moments and statuses repeat a lot."""
-    seen: dict[Any, Any] = {}
-
-    def remembered(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = answer = process(value)
-            return answer
-
-    return remembered
-
-
 def _json_text(value: Any) -> Any:
     return None if value is None else orjson.dumps(value).decode()
 
@@ -96,7 +83,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         if isinstance(table.c[name].type, JSON):
             plan.append((index, _json_text))  # lists of texts: orjson writes the same JSON, faster
         elif process is not None:
-            plan.append((index, _memoised(process)))
+            plan.append((index, functools.cache(process)))  # dates, moments, statuses repeat a lot
     extra = list(defaults.values())
     values: list[tuple[Any, ...]] = []
     for row in rows:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -29,22 +28,11 @@ log = logging.getLogger("portal.auth.merges")
 MERGE_ACTOR = Actor.system("crm-merge")
 
 
-@dataclass(frozen=True)
-class MergeOutcome:
-    """What happened to the account of one merged-away member."""
-
-    account_id: int
-    merged_member_id: int
-    survivor_member_id: int
-    relinked: bool  # False: disabled, because the survivor already has an account
-
-
 def follow_merged_accounts(
     session: Session, *, merges: Sequence[tuple[int, int]], actor: Actor, now: datetime
-) -> list[MergeOutcome]:
+) -> None:
     """Re-link each merged-away member's account to the survivor, or disable it when the survivor
     already has one (recorded for an admin); flushes, the caller commits."""
-    outcomes: list[MergeOutcome] = []
     for merged_id, survivor_id in merges:
         account = session.scalar(select(Account).where(Account.member_id == merged_id))
         if account is None:
@@ -60,7 +48,6 @@ def follow_merged_accounts(
                 target=account,
                 changes={"member_id": [merged_id, survivor_id]},
             )
-            outcomes.append(MergeOutcome(account.id, merged_id, survivor_id, relinked=True))
             continue
         reason = (
             f"CRM merge: member {merged_id} became member {survivor_id}, who already has account "
@@ -76,8 +63,6 @@ def follow_merged_accounts(
             session, actor=actor, action="account.disabled_after_merge", target=account, changes=changes
         )
         log.warning("%s (account %s disabled)", reason, account.id)
-        outcomes.append(MergeOutcome(account.id, merged_id, survivor_id, relinked=False))
-    return outcomes
 
 
 def members_merged_handler(database: Database) -> Callable[[MembersMerged], None]:

@@ -66,14 +66,6 @@ class CiviCrmClient:
         response = self._post(entity, action, params, timeout)
         return _checked_body(entity, action, response.status_code, response.content)
 
-    def call_raw(self, entity: str, action: str, params: dict[str, Any]) -> bytes:
-        """Like `call`, but the body as received (JSON bytes), for a decoder in another process."""
-        response = self._post(entity, action, params, None)
-        content = response.content
-        if response.status_code != 200 or b'"error_code"' in content:  # only then is decoding needed
-            _checked_body(entity, action, response.status_code, content)
-        return content
-
     def _post(
         self, entity: str, action: str, params: dict[str, Any], timeout: float | None
     ) -> requests.Response:
@@ -107,14 +99,10 @@ def _checked_body(entity: str, action: str, status: int, content: bytes) -> dict
         raise CrmError(
             f"CiviCRM answered {status} without JSON to {entity}.{action}", retryable=status >= 500
         ) from None
-    _raise_for_body(entity, action, status, body)
-    return body
-
-
-def _raise_for_body(entity: str, action: str, status: int, body: Any) -> None:
     if status != 200 or not isinstance(body, dict) or "error_code" in body:
         message = body.get("error_message", "") if isinstance(body, dict) else ""
         # CiviCRM hides the reason of a 500 (validation or a hiccup alike): it may be worth a retry.
         raise CrmError(
             f"CiviCRM refused {entity}.{action} ({status}): {message}"[:500], retryable=status >= 500
         )
+    return body

@@ -13,7 +13,6 @@ from crm_sync.adapters.civicrm.client import CiviCrmClient, ClientSpec
 from crm_sync.adapters.civicrm.records import (
     RawMembers,
     aware,
-    body_values,
     choose_per_contact,
     members_from_rows,
     membership_dates,
@@ -60,10 +59,7 @@ def _read_members(job: _ReadMembers) -> Iterator[Page[CrmMember]]:
     reader = CiviCrmReader()
     reader.client, reader.page_size, reader.validate_in_worker = job.client.connect(), job.page_size, False
     try:
-        raw = (
-            reader._raw_page(rows, body)
-            for rows, body in reader._keyset_bodies("Contact", INDIVIDUAL_SELECT, job.where)
-        )
+        raw = (reader._raw_page(rows) for rows in reader._keyset("Contact", INDIVIDUAL_SELECT, job.where))
         for page in pipeline.prefetched(raw):
             yield members_from_rows(page)
     finally:
@@ -81,13 +77,6 @@ class CiviCrmReader:
         self, entity: str, select: list[str], where: list[Any], *, page_size: int | None = None
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of rows ordered by id, each page asking for ids above the last one seen."""
-        for rows, _body in self._keyset_bodies(entity, select, where, page_size=page_size):
-            yield rows
-
-    def _keyset_bodies(
-        self, entity: str, select: list[str], where: list[Any], *, page_size: int | None = None
-    ) -> Iterator[tuple[list[dict[str, Any]], bytes]]:
-        """`_keyset` pages with the JSON body each was decoded from."""
         size = page_size or self.page_size
         last_id = 0
         while True:
@@ -97,11 +86,10 @@ class CiviCrmReader:
                 "orderBy": {"id": "ASC"},
                 "limit": size,
             }
-            body = self.client.call_raw(entity, "get", params)
-            rows = body_values(body)
+            rows: list[dict[str, Any]] = self.client.call(entity, "get", params).get("values", [])
             if not rows:
                 return
-            yield rows, body
+            yield rows
             last_id = int(rows[-1]["id"])
             if len(rows) < size:
                 return
@@ -137,17 +125,17 @@ class CiviCrmReader:
                 )
             yield Page(units, invalid)
 
-    def _raw_page(self, rows: list[dict[str, Any]], body: bytes) -> RawMembers:
+    def _raw_page(self, rows: list[dict[str, Any]]) -> RawMembers:
         """A page of contacts with their memberships and non-primary phones, as CiviCRM sent them."""
         ids = [row["id"] for row in rows if isinstance(row.get("id"), int)]
         if not ids:
-            return RawMembers(body)
-        memberships = self.client.call_raw(
+            return RawMembers(rows)
+        memberships = self.client.call(
             "Membership",
             "get",
             {"select": MEMBERSHIP_SELECT, "where": [["contact_id", "IN", ids]], "orderBy": {"id": "ASC"}},
         )
-        phones = self.client.call_raw(
+        phones = self.client.call(
             "Phone",
             "get",
             {
@@ -156,7 +144,7 @@ class CiviCrmReader:
                 "orderBy": {"id": "ASC"},
             },
         )
-        return RawMembers(body, memberships, phones)
+        return RawMembers(rows, memberships.get("values", []), phones.get("values", []))
 
     def fetch_members(self, *, changed_since: datetime | None = None) -> Iterator[Page[CrmMember]]:
         """Individuals that have a membership, trashed ones included (they become tombstones)."""
@@ -170,8 +158,8 @@ class CiviCrmReader:
                 ahead=READ_AHEAD_PAGES,
             )
             return
-        for rows, body in self._keyset_bodies("Contact", INDIVIDUAL_SELECT, where):
-            yield members_from_rows(self._raw_page(rows, body))
+        for rows in self._keyset("Contact", INDIVIDUAL_SELECT, where):
+            yield members_from_rows(self._raw_page(rows))
 
     def fetch_members_by_id(self, crm_ids: Sequence[str]) -> Iterator[Page[CrmMember]]:
         """The named Individuals (trashed ones flagged), a page at a time."""
@@ -183,12 +171,11 @@ class CiviCrmReader:
                 ["is_deleted", "IN", [False, True]],
                 ["id", "IN", chunk],
             ]
-            body = self.client.call_raw(
+            rows: list[dict[str, Any]] = self.client.call(
                 "Contact", "get", {"select": INDIVIDUAL_SELECT, "where": where, "orderBy": {"id": "ASC"}}
-            )
-            rows = body_values(body)
+            ).get("values", [])
             if rows:
-                yield members_from_rows(self._raw_page(rows, body))
+                yield members_from_rows(self._raw_page(rows))
 
     def fetch_memberships(self) -> Iterator[Page[CrmMembershipState]]:
         """Every contact's chosen membership, paged by contact so no contact is split over two pages."""

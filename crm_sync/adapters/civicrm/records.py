@@ -4,11 +4,9 @@ Pure functions of the bodies CiviCRM sent; the members' part runs in the reading
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-
-import orjson
 
 from crm_sync.adapters.civicrm.schemas import (
     IndividualSchema,
@@ -94,20 +92,12 @@ def membership_dates(membership: dict[str, Any], status: MembershipStatus) -> di
 
 @dataclass(frozen=True)
 class RawMembers:
-    """One page of Individuals with their Membership and non-primary Phone rows: CiviCRM's JSON
-    bodies as received (bytes cross to the validation worker far cheaper than decoded rows)."""
+    """One page of Individuals with their Membership and non-primary Phone rows, as CiviCRM sent them
+    (not yet validated)."""
 
-    contacts: bytes
-    memberships: bytes = b""
-    phones: bytes = b""
-
-
-def body_values(body: bytes) -> list[dict[str, Any]]:
-    if not body:
-        return []
-    decoded = orjson.loads(body)
-    values = decoded.get("values", []) if isinstance(decoded, dict) else []
-    return values if isinstance(values, list) else []
+    contacts: list[dict[str, Any]]
+    memberships: list[dict[str, Any]] = field(default_factory=list)
+    phones: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _member(row: dict[str, Any], membership: dict[str, Any], others: dict[str, str]) -> CrmMember:
@@ -147,13 +137,13 @@ def _member(row: dict[str, Any], membership: dict[str, Any], others: dict[str, s
 
 def members_from_rows(raw: RawMembers) -> Page[CrmMember]:
     """Validate (marshmallow) and map one raw page; a bad record is reported with its id and skipped."""
-    contacts = body_values(raw.contacts)
+    contacts = raw.contacts
     good, bad = load_each(_INDIVIDUAL, contacts)
     invalid = [InvalidRecord("member", crm_id, errors) for crm_id, errors in bad]
-    memberships, membership_invalid = choose_memberships(body_values(raw.memberships))
+    memberships, membership_invalid = choose_memberships(raw.memberships)
     invalid.extend(membership_invalid)
     others: dict[int, dict[str, str]] = {}
-    for row in body_values(raw.phones):
+    for row in raw.phones:
         kind = "mobile" if row.get("phone_type_id:name") == "Mobile" else "phone"
         others.setdefault(int(row["contact_id"]), {}).setdefault(kind, str(row.get("phone") or ""))
     members = [
