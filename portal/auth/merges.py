@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from audit.services import record_change
 from portal.auth.models import Account
+from portal.auth.services.sessions import end_account_sessions
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.database import Database
@@ -58,6 +59,7 @@ def follow_merged_accounts(
             changes["disabled_at"] = [None, now]
             account.disabled_at = now
         account.disabled_reason = reason[:300]
+        end_account_sessions(session, account.id, reason="account_disabled", now=now)  # as disable_account
         session.flush()
         record_change(
             session, actor=actor, action="account.disabled_after_merge", target=account, changes=changes

@@ -17,9 +17,11 @@ from crm_sync.models import SyncOutcome, SyncRun
 from crm_sync.ports import CrmMember, CrmPort, CrmUnavailable, Page
 from crm_sync.pull import MassRemovalAborted, pull_full, pull_incremental
 from crm_sync.simulator.testing import SimulatorHandle
-from portal.auth.models import Account
+from portal.auth.models import Account, LoginSession, SessionStage
 from portal.auth.roles import Role
+from portal.auth.services.sessions import ClientInfo, create_session
 from portal.auth.testing import make_account
+from portal.core.clock import utcnow
 from portal.core.database import Database
 from portal.core.events import EventBus
 from portal.core.mailcatcher import MailCatcher
@@ -118,6 +120,14 @@ def test_a_merge_onto_a_member_with_an_account_disables_the_other_account(
     with closing(synced.session(write=True)) as session:
         loser, _ = make_account(session, session.get_one(Member, merged.id), totp=False)
         keeper, _ = make_account(session, session.get_one(Member, survivor.id), totp=False)
+        signed_in, _token = create_session(
+            session,
+            stage=SessionStage.FULLY_AUTHENTICATED,
+            account_id=loser.id,
+            client=ClientInfo(ip="127.0.0.1", user_agent="test"),
+            now=utcnow(),
+        )
+        session.commit()
     _merge_in_crm(crm, merged.crm_id, survivor.crm_id)
     with closing(make_crm_port(crm_settings)) as port:
         pull_incremental(synced, port, max_removed_share=0.02, events=_events(crm_app))
@@ -127,6 +137,8 @@ def test_a_merge_onto_a_member_with_an_account_disables_the_other_account(
         assert disabled.member_id == merged.id  # nothing moved: an admin decides
         assert disabled.disabled_at is not None
         assert f"account {keeper.id}" in disabled.disabled_reason
+        ended = session.get_one(LoginSession, signed_in.id)
+        assert (ended.ended_at is not None, ended.end_reason) == (True, "account_disabled")
         assert (kept.member_id, kept.disabled_at) == (survivor.id, None)
         assert (
             session.scalar(
