@@ -138,15 +138,16 @@ def terms_accepted_until() -> datetime | None:
     return cast(datetime | None, g.auth_terms_until)
 
 
-def officer_gate() -> ResponseReturnValue | None:
+def officer_gate(*, terms: bool = True) -> ResponseReturnValue | None:
     """The checks an officer passes after their role (other features' guards use this): signed in with
-    an authenticator app or recovery code, never a mailed code, and terms accepted. None when both
-    hold; else the answer to give (a redirect for pages, a 403 with a reason for JSON)."""
+    an authenticator app or recovery code, never a mailed code, and (unless `terms` is False) terms
+    accepted. None when they hold; else the answer to give (a redirect for pages, a 403 with a reason
+    for JSON)."""
     if getattr(session, "factor", "") not in STRONG_FACTORS:
         if _wants_json():
             return jsonify({"error": "authenticator_app_required"}), 403
         return redirect(url_for("auth.need_authenticator", next=request.path))
-    if terms_accepted_until() is None:
+    if terms and terms_accepted_until() is None:
         if _wants_json():
             return jsonify({"error": "terms_not_accepted"}), 403
         return redirect(url_for("auth.terms", next=request.path))
@@ -218,14 +219,9 @@ def officer_required(*roles: Role, terms_gate: bool = True) -> Callable[[View], 
                 return _to_sign_in()
             if not current_roles_of_account() & wanted:
                 _deny("role")
-            if terms_gate:
-                gate = officer_gate()
-                if gate is not None:
-                    return gate
-            elif getattr(session, "factor", "") not in STRONG_FACTORS:
-                if _wants_json():
-                    return jsonify({"error": "authenticator_app_required"}), 403
-                return redirect(url_for("auth.need_authenticator", next=request.path))
+            gate = officer_gate(terms=terms_gate)
+            if gate is not None:
+                return gate
             return view(*args, **kwargs)
 
         return _mark(cast(View, guarded), access, roles=wanted, terms_gate=terms_gate)

@@ -1,6 +1,6 @@
 """Meetings and the voter roll: freezing at the cut-off, and later replica changes flagged for the chair."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -282,22 +282,18 @@ def test_stewards_are_assigned_per_meeting_until_it_ends(db_session: Session, pa
     )
     assert assignment.ends_at == meeting.ends_at
     now = utcnow()
-    assert (
-        services.door_access(db_session, meeting_id=meeting.id, member_id=helper.id, now=now).value
-        == "active"
-    )
-    assert services.door_access(db_session, meeting_id=other.id, member_id=helper.id, now=now).value == "none"
-    assert (
-        services.door_access(
-            db_session, meeting_id=meeting.id, member_id=helper.id, now=meeting.ends_at
-        ).value
-        == "ended"
-    )
+
+    def access(meeting_id: int, at: datetime) -> str:
+        found = services.door_context(db_session, meeting_id=meeting_id, member_id=helper.id, now=at)
+        assert found is not None
+        return found.access.value
+
+    assert access(meeting.id, now) == "active"
+    assert access(other.id, now) == "none"
+    assert access(meeting.id, meeting.ends_at) == "ended"
     assert [m.id for m in services.steward_meetings(db_session, member_id=helper.id, now=now)] == [meeting.id]
     services.revoke_steward(db_session, meeting=meeting, assignment_id=assignment.id, actor=CHAIR)
-    assert (
-        services.door_access(db_session, meeting_id=meeting.id, member_id=helper.id, now=now).value == "none"
-    )
+    assert access(meeting.id, now) == "none"
     with pytest.raises(NotFound):
         services.assign_steward(db_session, meeting=meeting, member_number="nope", actor=CHAIR)
     with pytest.raises(NotFound):

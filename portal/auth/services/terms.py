@@ -35,7 +35,12 @@ class TermsStatus:
 
     def expires_soon(self, now: datetime) -> bool:
         """Within the 30-day warning period."""
-        return self.valid_until is not None and self.valid_until - now <= WARN_BEFORE
+        return self.valid_until is not None and expires_soon(self.valid_until, now)
+
+
+def expires_soon(valid_until: datetime, now: datetime) -> bool:
+    """An acceptance valid until `valid_until` is within the 30-day warning period at `now`."""
+    return valid_until - now <= WARN_BEFORE
 
 
 def current_terms(session: Session) -> TermsVersion | None:
@@ -45,32 +50,12 @@ def current_terms(session: Session) -> TermsVersion | None:
     )
 
 
-def _oldest_acceptable(session: Session) -> TermsVersion | None:
-    """The newest version that required re-acceptance: acceptances of older versions no longer count."""
-    return session.scalar(
-        select(TermsVersion)
-        .where(TermsVersion.requires_reacceptance.is_(True))
-        .order_by(TermsVersion.published_at.desc(), TermsVersion.id.desc())
-        .limit(1)
-    )
-
-
 def terms_status(session: Session, account_id: int, now: datetime) -> TermsStatus:
     """Whether the account holds a valid acceptance of a version no older than the last re-acceptance one."""
     current = current_terms(session)
     if current is None:
         return TermsStatus(None, None)
-    floor = _oldest_acceptable(session)
-    query = (
-        select(TermsAcceptance.expires_at)
-        .join(TermsVersion, TermsVersion.id == TermsAcceptance.terms_version_id)
-        .where(TermsAcceptance.account_id == account_id, TermsAcceptance.expires_at > now)
-        .order_by(TermsAcceptance.expires_at.desc())
-        .limit(1)
-    )
-    if floor is not None:
-        query = query.where(TermsVersion.published_at >= floor.published_at)
-    return TermsStatus(current, session.scalar(query))
+    return TermsStatus(current, accepted_until(session, account_id, now))
 
 
 _FLOOR = (
@@ -103,7 +88,8 @@ _ACCEPTED_UNTIL = select(accepted_until_of(bindparam("account_id"), _NOW))  # bu
 
 
 def accepted_until(session: Session, account_id: int, now: datetime) -> datetime | None:
-    """`terms_status(…).valid_until` in one query (the officer gate asks this on every request)."""
+    """Until when the account's newest valid acceptance holds (None: none): an acceptance that has not
+    expired, of a version no older than the newest one that required re-acceptance."""
     return session.scalar(_ACCEPTED_UNTIL, {"account_id": account_id, "now": now})
 
 

@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from portal.auth import cli, demo, guards, merges, ratelimits, sync_alerts
 from portal.auth.crypto import AuthKeys
 from portal.auth.services.grants import recompute_grants
-from portal.auth.services.terms import WARN_BEFORE
+from portal.auth.services.terms import expires_soon
 from portal.auth.views import account, admin, officers, security, sign_in
 from portal.auth.views.common import blueprint
 from portal.auth.web_session import ServerSessionInterface
@@ -32,7 +32,7 @@ def _nav_context() -> dict[str, Any]:
     warning = False
     if roles:
         valid_until = guards.terms_accepted_until()
-        warning = valid_until is None or valid_until - utcnow() <= WARN_BEFORE
+        warning = valid_until is None or expires_soon(valid_until, utcnow())
     return {
         "auth_account": account,
         "auth_roles": frozenset(role.value for role in roles),

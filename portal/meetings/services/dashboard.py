@@ -24,7 +24,7 @@ from portal.meetings.models import (
     PresenceSnapshotEntry,
     RollDifference,
 )
-from portal.meetings.services.meetings import quorum_rule
+from portal.meetings.services.meetings import AnyMeeting, quorum_rule
 
 LABEL_MAX = 200
 
@@ -172,7 +172,7 @@ def attendance_rows(session: Session, meeting: Meeting) -> list[Attendance]:
     )
 
 
-def guests_inside(session: Session, meeting: Meeting) -> list[Attendance]:
+def guests_inside(session: Session, meeting: AnyMeeting) -> list[Attendance]:
     """Guests who are inside now (the door checks them out from this list)."""
     return list(
         session.scalars(

@@ -111,9 +111,7 @@ def _judged_batches(
     judge = eligibility.compile_rule(facts, voting_rule(meeting))
     suspended = _suspended_ids(session, facts.meeting_date, member_ids)
     query = _query(meeting, facts, member_ids).execution_options(yield_per=BATCH)
-    result = session.connection().execute(query)
-    rows = (row for partition in result.partitions(BATCH) for row in partition)
-    yield from _judge_rows(judge, suspended, rows)
+    yield from _judge_rows(judge, suspended, session.connection().execute(query))
 
 
 def judged_rows(

@@ -229,20 +229,6 @@ def stewards_of(session: Session, meeting: Meeting) -> list[tuple[StewardAssignm
     return [(row[0], row[1], row[3].display_name) for row in rows]
 
 
-def door_access(session: Session, *, meeting_id: int, member_id: int | None, now: datetime) -> StewardAccess:
-    """What the steward assignment of `member_id` allows at this meeting right now."""
-    if member_id is None:
-        return StewardAccess.NONE
-    row = session.execute(
-        select(StewardAssignment.ends_at, StewardAssignment.revoked_at).where(
-            StewardAssignment.meeting_id == meeting_id, StewardAssignment.member_id == member_id
-        )
-    ).first()
-    if row is None:
-        return StewardAccess.NONE
-    return steward_access(assigned=True, ends_at=row.ends_at, revoked_at=row.revoked_at, now=now)
-
-
 @dataclass(frozen=True)
 class DoorMeeting:
     """What the door needs of a meeting, read as plain columns (the door's guard runs on every request;

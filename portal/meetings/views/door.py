@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -13,7 +13,7 @@ from portal.core.extension import database, db_session, settings
 from portal.meetings import services
 from portal.meetings.forms import CardForm, CheckInForm, CheckOutForm, GuestForm, OverrideForm, SearchForm
 from portal.meetings.guards import actor, may_manage, steward_required
-from portal.meetings.models import CheckInMethod, Meeting
+from portal.meetings.models import CheckInMethod
 from portal.meetings.services import DoorResult
 from portal.meetings.services.meetings import DoorMeeting
 from portal.meetings.views.door_answers import STATUS, describe
@@ -24,11 +24,8 @@ METHODS = {"number": CheckInMethod.NUMBER, "qr": CheckInMethod.QR, "search": Che
 
 
 def _page(
-    at_door: DoorMeeting, *, answer: dict[str, Any] | None = None, status: int = 200, **extra: Any
+    meeting: DoorMeeting, *, answer: dict[str, Any] | None = None, status: int = 200, **extra: Any
 ) -> tuple[str, int]:
-    meeting = db_session().get(Meeting, at_door.id)  # the whole meeting for the page (not the JSON path)
-    if meeting is None:
-        abort(404)
     context = {
         "meeting": meeting,
         "answer": answer,
@@ -77,7 +74,7 @@ def door(meeting: DoorMeeting) -> ResponseReturnValue:
         with database().transaction() as session:
             candidates = services.search_members(
                 session,
-                meeting=session.get(Meeting, meeting.id) or meeting,
+                meeting=meeting,
                 query=search_form.q.data or "",
                 postcode=search_form.postcode.data or "",
                 birth_year=search_form.birth_year.data,

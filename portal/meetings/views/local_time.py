@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,12 +26,7 @@ def clock(moment: datetime | None) -> str:
     if moment is None:
         return ""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(_zone(settings().timezone)).strftime("%H:%M")
-
-
-@functools.lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    return aware.astimezone(ZoneInfo(settings().timezone)).strftime("%H:%M")  # ZoneInfo caches zones
 
 
 def when(moment: datetime | None) -> str:
