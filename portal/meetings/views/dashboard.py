@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from portal.auth.services.sessions import is_fresh_at
 from portal.core.clock import utcnow
+from portal.core.downloads import download
 from portal.core.errors import ValidationFailed
 from portal.core.extension import db_session
 from portal.meetings import exports, services, texts
@@ -18,7 +19,7 @@ from portal.meetings.forms import ConfirmForm, SnapshotForm
 from portal.meetings.guards import actor, manager_required
 from portal.meetings.models import Attendance, AttendeeKind, Meeting, PresenceSnapshot
 from portal.meetings.views.local_time import clock, day, when
-from portal.meetings.views.web import blueprint, download
+from portal.meetings.views.web import blueprint
 
 PDF, CSV = "application/pdf", "text/csv; charset=utf-8"
 
@@ -146,7 +147,7 @@ def _file(
     db_session().commit()
     name = f"{what}-{meeting.id}-{utcnow():%Y%m%d-%H%M}"
     if file_format == "csv":
-        return download(exports.to_csv(headings, rows), f"{name}.csv", CSV)
+        return download(exports.to_csv(headings, rows), filename=f"{name}.csv", mimetype=CSV)
     lines = [
         f"{meeting.title} · {meeting.place} · {when(meeting.starts_at)}",
         _("Cut-off date: %(date)s", date=day(meeting.cutoff_date)),
@@ -154,7 +155,7 @@ def _file(
     pdf = exports.to_pdf(
         title=title, lines=lines, headings=headings, rows=rows, footer=f"Ledenportaal · {when(utcnow())}"
     )
-    return download(pdf, f"{name}.pdf", PDF)
+    return download(pdf, filename=f"{name}.pdf", mimetype=PDF)
 
 
 @blueprint.get("/<int:meeting_id>/attendance.<any(csv, pdf):file_format>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 
 blueprint = Blueprint("meetings", __name__, template_folder="../templates", url_prefix="/meetings")
 
@@ -17,10 +17,3 @@ def new_nonce() -> str:
 def wants_json() -> bool:
     """The door's JavaScript asks for JSON; a plain form post gets the page back."""
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
-def download(body: bytes, filename: str, mimetype: str) -> Response:
-    """A file for the browser to save, never to show inline."""
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -41,8 +41,8 @@ def _word_select(
     word: QueryWord,
     *,
     variants: Collection[str] = (),
-    only: MemberCondition | None,
-    branch_ids: Sequence[int] | None,
+    only: MemberCondition | None = None,
+    branch_ids: Sequence[int] | None = None,
 ) -> Select[Any]:
     """Member ids with a name word starting with `word`, or equal to one of the exact `variants`."""
     conditions = [_prefix(word.prefix)]
@@ -56,29 +56,9 @@ def _word_select(
     return statement.where(only(MemberSearchTerm.member_id)) if only is not None else statement
 
 
-def name_matches(
-    query: NameQuery,
-    *,
-    fuzzy: bool | frozenset[QueryWord] = False,
-    only: MemberCondition | None = None,
-    branch_ids: Sequence[int] | None = None,
-) -> Select[Any] | CompoundSelect[Any]:
-    """Member ids whose name has every query word (as a prefix, or misspelt when `fuzzy`: all words, or
-    only the words in the given set).
-
-    `branch_ids` (an officer's scope) and `only` (e.g. "holds a public position") narrow each word's
-    matches inside the index, before a single member row is read: a branch of 300 members is never
-    intersected with the 30,000 people whose name starts with "ver" by reading their rows.
-    """
-    selects = [
-        _word_select(
-            word,
-            variants=word.fuzzy_terms() if (fuzzy if isinstance(fuzzy, bool) else word in fuzzy) else (),
-            only=only,
-            branch_ids=branch_ids,
-        )
-        for word in query.words
-    ]
+def name_matches(query: NameQuery, *, fuzzy: bool = False) -> Select[Any] | CompoundSelect[Any]:
+    """Member ids whose name has every query word (as a prefix, or also misspelt when `fuzzy`)."""
+    selects = [_word_select(word, variants=word.fuzzy_terms() if fuzzy else ()) for word in query.words]
     if len(selects) == 1:
         return selects[0]
     return intersect(*selects)
@@ -184,24 +164,20 @@ def similar_names(
         for word in query.words
         if count_up_to(session, _word_select(word, only=None, branch_ids=branch_ids), 1) == 0
     ]
-    variants = _existing_variants(session, unknown or query.words)
-    if unknown:
-        if not all(variants[word] for word in unknown):
-            return []  # a misspelt word with no name one edit away: nobody can match
-        # The few people with a variant of the misspelt words drive; the words spelt right are checked
-        # per person ("Jan Oostersvoorteb": a few lookups, not the 2,000 people called "Jan…").
-        known = [word for word in query.words if word not in unknown]
-        selects = [
-            _word_select(word, variants=variants[word], only=only, branch_ids=branch_ids).where(
-                *[_word_exists(other, MemberSearchTerm.member_id) for other in known]
-            )
-            for word in unknown
-        ]
-    else:
-        selects = [
-            _word_select(word, variants=variants[word], only=only, branch_ids=branch_ids)
-            for word in query.words
-        ]
+    drivers = unknown or list(query.words)
+    variants = _existing_variants(session, drivers)
+    if unknown and not all(variants[word] for word in unknown):
+        return []  # a misspelt word with no name one edit away: nobody can match
+    # The few people with a variant of the misspelt words drive; the words spelt right are checked per
+    # person ("Jan Oostersvoorteb": a few lookups, not the 2,000 people called "Jan…"). With no word
+    # unknown, every word drives and none is checked per person.
+    known = [word for word in query.words if word not in drivers]
+    selects = [
+        _word_select(word, variants=variants[word], only=only, branch_ids=branch_ids).where(
+            *[_word_exists(other, MemberSearchTerm.member_id) for other in known]
+        )
+        for word in drivers
+    ]
     matches = selects[0] if len(selects) == 1 else intersect(*selects)
     # No DISTINCT or LIMIT in SQL: with them PostgreSQL walks a whole index in member order to dedupe.
     ids = list(dict.fromkeys(session.scalars(matches)))[:SIMILAR_CANDIDATES]

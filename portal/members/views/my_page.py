@@ -11,6 +11,7 @@ from crm_sync.push.state import delivery_state
 from crm_sync.web import push_now
 from portal.auth.guards import current_account, current_actor, current_roles_of_account, sign_in_required
 from portal.core.clock import today
+from portal.core.downloads import download
 from portal.core.errors import ValidationFailed
 from portal.core.extension import db_session, settings
 from portal.members import card, records
@@ -23,7 +24,7 @@ from portal.members.services.my_data import collect_personal_data, flatten, log_
 from portal.members.spreadsheets import csv_bytes
 from portal.members.views.labels import FIELD_LABELS
 from portal.members.views.rate_limits import limit
-from portal.members.views.responses import download, json_response, wants_json
+from portal.members.views.responses import json_response, wants_json
 from portal.members.visibility import Relation, editable_fields, visible_fields
 
 blueprint = Blueprint("my_page", __name__, url_prefix="/my-page", template_folder="../templates")

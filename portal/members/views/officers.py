@@ -24,6 +24,7 @@ from portal.auth.roles import Role
 from portal.auth.scopes import roles_over_unit, unit_ids_in_scope
 from portal.auth.views.common import function_label
 from portal.core.clock import today
+from portal.core.downloads import download
 from portal.core.errors import NotFound, ValidationFailed
 from portal.core.extension import db_session
 from portal.members import records
@@ -41,7 +42,7 @@ from portal.members.services.member_search import (
 from portal.members.spreadsheets import csv_bytes, xlsx_bytes
 from portal.members.views.labels import FIELD_LABELS, STATUS_LABELS
 from portal.members.views.rate_limits import limit
-from portal.members.views.responses import download, json_response, wants_json
+from portal.members.views.responses import json_response, wants_json
 from portal.members.visibility import Relation, editable_fields, visible_fields
 
 log = logging.getLogger("portal.security")

@@ -1,4 +1,4 @@
-"""JSON and file responses of the member pages, and how a caller asks for JSON."""
+"""JSON responses of the member pages, and how a caller asks for JSON."""
 
 from __future__ import annotations
 
@@ -19,13 +19,4 @@ def json_response(body: Any, status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def download(data: bytes, *, filename: str, mimetype: str) -> Response:
-    """A file download (attachment, never rendered by the browser)."""
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
