@@ -242,10 +242,17 @@ def detail(member_id: int) -> ResponseReturnValue:
     )
 
 
-def _export_refused(form: MemberSearchForm, allowed: frozenset[str], message: str) -> ResponseReturnValue:
+def _export_refused(
+    form: MemberSearchForm, allowed: frozenset[str], problem: ValidationFailed
+) -> ResponseReturnValue:
     """The search form again, with why nothing was exported (and nothing logged as read)."""
+    message = _(problem.message, limit=format_number(EXPORT_LIMIT))
     if wants_json():
-        return json_response({"error": "export_too_large", "message": message, "limit": EXPORT_LIMIT}, 422)
+        if problem.fields == {"export": "too_many"}:
+            body = {"error": "export_too_large", "message": message, "limit": EXPORT_LIMIT}
+        else:
+            body = {"error": "validation_failed", "message": message, "fields": problem.fields}
+        return json_response(body, 422)
     return render_template(
         "members/search.html",
         form=form,
@@ -273,7 +280,7 @@ def export() -> ResponseReturnValue:
             session, scope=_scope(), filters=_filters(form), today=today(), limit=EXPORT_LIMIT
         )
     except ValidationFailed as problem:
-        return _export_refused(form, allowed, _(problem.message, limit=format_number(EXPORT_LIMIT)))
+        return _export_refused(form, allowed, problem)
     columns = records.export_columns(allowed)
     headers = [str(FIELD_LABELS[name]) for name in columns]
     on = today()

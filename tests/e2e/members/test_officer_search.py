@@ -249,3 +249,19 @@ def test_an_export_over_the_limit_says_so_on_the_search_page(
         "/members/export", data={"csrf_token": token, "name": "Formule", "export_format": "csv"}
     )
     assert narrowed.status_code == 200
+
+
+def test_an_export_with_a_bad_postcode_range_says_what_is_wrong(
+    signed_in_client, org_tree, people, database
+) -> None:
+    client, _ = signed_in_client(Role.NATIONAL_ADMINISTRATOR, org_tree.national.id)
+    refused = client.post(
+        "/members/export",
+        data={"csrf_token": _token(client), "postcode_from": "12", "export_format": "csv"},
+        headers={"Accept": "application/json"},
+    )
+    assert refused.status_code == 422
+    body = refused.get_json()
+    assert (body["error"], body["fields"]) == ("validation_failed", {"postcode": "format"})  # not "too large"
+    with database.session() as session:
+        assert session.scalars(select(ReadAccess).where(ReadAccess.purpose.like("export%"))).all() == []
