@@ -1,6 +1,7 @@
-"""`make demo`: a general meeting running today in the demo steward's branch, roll frozen, steward assigned.
+"""`make demo`: a general meeting running today in the demo branch chair's branch, roll frozen, the demo
+steward assigned.
 
-So a steward can sign in and work the door at once, and the branch board sees the dashboard move.
+So a steward can sign in and work the door at once, and the branch chair sees the dashboard move.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ DEMO_ACTOR = Actor.system("demo")
 
 
 def create_demo_meeting(app: Flask) -> Meeting | None:
-    """Create (once) today's meeting for the demo steward's branch; None when there is no demo steward."""
+    """Create (once) today's meeting in the demo branch chair's branch (the steward's when there is no
+    chair); None when there is no demo steward."""
     state = app.extensions["portal"]
     if state.settings.is_production:
         raise RuntimeError("demo meetings are never created in production")
@@ -34,14 +36,16 @@ def create_demo_meeting(app: Flask) -> Meeting | None:
     if not accounts_file.exists():
         return None
     people: list[dict[str, Any]] = json.loads(accounts_file.read_text(encoding="utf-8"))
-    steward = next((person for person in people if person["role"] == "steward"), None)
+    by_role = {person["role"]: person for person in people}
+    steward = by_role.get("steward")
     if steward is None:
         return None
+    host = by_role.get("branch_chair", steward)  # the chair's board manages the meeting: sees the dashboard
     database: Database = state.database
     with database.transaction() as session:
-        member = session.scalar(select(Member).where(Member.member_number == steward["member_number"]))
+        member = session.scalar(select(Member).where(Member.member_number == host["member_number"]))
         if member is None or member.branch_id is None:
-            log.warning("the demo steward has no branch; no demo meeting")
+            log.warning("the demo %s has no branch; no demo meeting", host["role"])
             return None
         branch = session.get(OrgUnit, member.branch_id)
         title = f"Algemene ledenvergadering {branch.name if branch else ''}".strip()

@@ -1,4 +1,5 @@
-"""`make demo` gives the demo steward a meeting under way: roll frozen, door open, a member checks in."""
+"""`make demo` gives the demo steward a meeting under way: roll frozen, door open, a member checks in,
+and the demo branch chair sees the dashboard count it."""
 
 from __future__ import annotations
 
@@ -40,23 +41,32 @@ def test_demo_steward_can_work_the_door_of_the_demo_meeting(crm_settings: Settin
             .limit(1)
         )
 
-    steward = next(
-        person
+    people = {
+        person["role"]: person
         for person in json.loads((crm_settings.instance_path / "demo_accounts.json").read_text())
-        if person["role"] == "steward"
-    )
-    with state.database.transaction() as session:
-        accept_terms(session, steward["account_id"])
-    client = app.test_client()
-    sign_in(
-        client,
-        TestCredentials(
-            steward["account_id"], 0, steward["member_number"], steward["email"], steward["password"],
-            steward["totp_secret"],
-        ),
-    )  # fmt: skip
-    assert client.get(f"/meetings/{meeting.id}/door").status_code == 200
-    answer = post_check_in(client, meeting.id, voter_number)
+    }
+
+    def signed_in(role: str):  # type: ignore[no-untyped-def]
+        person = people[role]
+        with state.database.transaction() as session:
+            accept_terms(session, person["account_id"])
+        client = app.test_client()
+        sign_in(
+            client,
+            TestCredentials(
+                person["account_id"], 0, person["member_number"], person["email"], person["password"],
+                person["totp_secret"],
+            ),
+        )  # fmt: skip
+        return client
+
+    steward = signed_in("steward")
+    assert steward.get(f"/meetings/{meeting.id}/door").status_code == 200
+    answer = post_check_in(steward, meeting.id, voter_number)
     assert answer.status_code == 201
     assert answer.get_json()["signal"] == "vote"
+    chair = signed_in("branch_chair")
+    counts = chair.get(f"/meetings/{meeting.id}/dashboard/counts", headers={"Accept": "application/json"})
+    assert counts.status_code == 200
+    assert counts.get_json()["present_voters"] == 1
     state.database.dispose()
