@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, String, bindparam, select, type_coerce
+from sqlalchemy import Boolean, Row, String, bindparam, func, select, true, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,13 @@ class DoorResult:
     voting_card_number: str | None = None
     replayed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Inserted(NamedTuple):
+    """A presence interval just inserted."""
+
+    id: int
+    checked_in_at: datetime
 
 
 @dataclass(frozen=True)
@@ -158,15 +165,53 @@ _INSERT_PRESENCE = {
     name: builder(Attendance).on_conflict_do_nothing().returning(Attendance.id, Attendance.checked_in_at)
     for name, builder in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+_PRESENCE_PARAMETERS = (
+    "meeting_id", "kind", "method", "check_in_nonce", "checked_in_at", "checked_in_by_id", "checked_in_by",
+    "is_override", "override_reason", "override_by",
+)  # fmt: skip
 
 
-def find_member(session: Session, meeting: AnyMeeting, member_number: str) -> tuple[FoundMember | None, bool]:
-    """The member with their frozen verdict, and whether the door may admit them (a member at all)."""
-    row = (
-        session.connection()
-        .execute(_FIND_MEMBER, {"meeting_id": meeting.id, "number": member_number})
-        .first()
+def _check_in_on_roll_statement() -> Any:
+    """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and,
+    when the frozen roll lists them, insert their presence. Returns the member's row with the new
+    presence's id and time, or NULLs there when the roll does not list them or a unique index said no
+    (the caller then decides as `find_member` and `insert_presence` would)."""
+    found = _FIND_MEMBER.cte("found")
+    columns = Attendance.__table__.c
+    # names.display_name in SQL: the parts joined by spaces, each run of whitespace one space.
+    name = func.btrim(
+        func.regexp_replace(
+            func.concat_ws(" ", found.c.given_name, found.c.infix, found.c.family_name), r"\s+", " ", "g"
+        )
     )
+    row = select(
+        *(bindparam(column, type_=columns[column].type) for column in _PRESENCE_PARAMETERS),
+        found.c.id,
+        found.c.member_number,
+        name,
+        found.c.may_vote | bindparam("override", type_=Boolean),
+        found.c.reasons,
+    ).where(found.c.entry_id.is_not(None))
+    inserted = (
+        postgresql.insert(Attendance)
+        .from_select(
+            [*_PRESENCE_PARAMETERS, "member_id", "member_number", "name", "may_vote", "reasons"], row
+        )
+        .on_conflict_do_nothing()
+        .returning(Attendance.id, Attendance.checked_in_at)
+        .cte("inserted")
+    )
+    return select(found, inserted.c.id.label("attendance_id"), inserted.c.checked_in_at).select_from(
+        found.outerjoin(inserted, true())
+    )
+
+
+_CHECK_IN_ON_ROLL = _check_in_on_roll_statement()
+
+
+def _found_from(row: Row[*tuple[Any, ...]] | None) -> tuple[FoundMember | None, bool]:
+    """Decide on a `_FIND_MEMBER` row: the member with their frozen verdict, and whether the door may
+    admit them (a member at all)."""
     if row is None:
         return None, False
     name = names.display_name(row.given_name, row.infix, row.family_name)
@@ -177,6 +222,16 @@ def find_member(session: Session, meeting: AnyMeeting, member_number: str) -> tu
     if row.removed_at is not None or row.status.lower() not in eligibility.MEMBER_STATUSES:
         return FoundMember(row.id, row.member_number, name, False, ()), False
     return FoundMember(row.id, row.member_number, name, False, (Reason.NOT_ON_ROLL,)), True
+
+
+def find_member(session: Session, meeting: AnyMeeting, member_number: str) -> tuple[FoundMember | None, bool]:
+    """The member with their frozen verdict, and whether the door may admit them (a member at all)."""
+    row = (
+        session.connection()
+        .execute(_FIND_MEMBER, {"meeting_id": meeting.id, "number": member_number})
+        .first()
+    )
+    return _found_from(row)
 
 
 def insert_presence(session: Session, values: dict[str, Any]) -> Row[int, datetime] | None:
@@ -237,7 +292,34 @@ def check_in_member(
     now = utcnow()
     ensure_door_open(meeting, now)
     number = normalise_member_number(member_number)
-    found, known = find_member(session, meeting, number) if number else (None, False)
+    presence = {
+        "meeting_id": meeting.id,
+        "kind": AttendeeKind.MEMBER,
+        "method": method,
+        "check_in_nonce": nonce,
+        "checked_in_at": now,
+        "checked_in_by_id": actor.id,
+        "checked_in_by": actor.label,
+        "is_override": bool(override_reason),
+        "override_reason": override_reason,
+        "override_by": actor.label if override_reason else "",
+    }
+    inserted: Inserted | None = None
+    tried = False  # whether the one-round-trip statement already tried to insert the presence
+    if not number:
+        found, known = None, False
+    elif session.connection().dialect.name == "postgresql":
+        row = (
+            session.connection()
+            .execute(_CHECK_IN_ON_ROLL, {**presence, "number": number, "override": bool(override_reason)})
+            .first()
+        )
+        found, known = _found_from(row)
+        tried = row is not None and row.entry_id is not None
+        if row is not None and row.attendance_id is not None:
+            inserted = Inserted(row.attendance_id, row.checked_in_at)
+    else:
+        found, known = find_member(session, meeting, number)
     if found is None or not known:
         outcome = Outcome.NOT_A_MEMBER if found is not None else Outcome.UNKNOWN
         if override_reason:
@@ -259,24 +341,18 @@ def check_in_member(
         )
     may_vote = found.may_vote or bool(override_reason)
     values = {
-        "meeting_id": meeting.id,
-        "kind": AttendeeKind.MEMBER,
+        **presence,
         "member_id": found.member_id,
         "member_number": found.member_number,
         "name": found.name,
         "may_vote": may_vote,
         "reasons": eligibility.encode(found.reasons),
-        "method": method,
-        "check_in_nonce": nonce,
-        "checked_in_at": now,
-        "checked_in_by_id": actor.id,
-        "checked_in_by": actor.label,
-        "is_override": bool(override_reason),
-        "override_reason": override_reason,
-        "override_by": actor.label if override_reason else "",
     }
     for _attempt in range(3):
-        inserted = insert_presence(session, values)
+        if not tried:
+            fresh = insert_presence(session, values)
+            inserted = Inserted(fresh.id, fresh.checked_in_at) if fresh is not None else None
+        tried = False
         if inserted is not None:
             record_change(
                 session,
