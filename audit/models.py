@@ -44,6 +44,11 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    # The hash before last_hash: an append's UPDATE … RETURNING hands it to the entry it inserts.
+    prev_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH, server_default=GENESIS_HASH)
+    # Entries from this seq on are linked by `chain.link_hash`; earlier ones (written before migration
+    # 0006) by `chain.entry_digest`.
+    linked_from: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 @event.listens_for(AuditChainHead.__table__, "after_create")

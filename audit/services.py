@@ -9,10 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import String, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from audit.chain import entry_digest
+from audit.chain import body_digest, entry_digest, link_hash
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEntry, ReadAccess
 from portal.core import context
 from portal.core.actors import Actor
@@ -71,32 +71,61 @@ class RecordedEntry:
 
 _ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]  # declarative tables are Tables
 _HEAD = select(AuditChainHead.seq, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
-_ENTRY_COLUMNS = (
-    "seq", "occurred_at", "actor_kind", "actor_id", "actor_label", "action", "target_type",
-    "target_id", "changes", "request_id", "prev_hash", "entry_hash",
+_CONTENT_COLUMNS = (
+    "occurred_at", "actor_kind", "actor_id", "actor_label", "action", "target_type", "target_id",
+    "changes", "request_id",
 )  # fmt: skip
 
 
-def _append_statement(dialect: str) -> Any:
-    """PostgreSQL: one statement that moves the head on only if it is still where we read it, and
-    inserts the entry only when it did (a data-modifying CTE). SQLite holds the write lock from BEGIN
-    IMMEDIATE, so there the head cannot move under us and two plain statements do."""
-    move_head = (
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1, AuditChainHead.seq == bindparam("prev_seq"))
-        .values(seq=bindparam("seq"), last_hash=bindparam("entry_hash"))
+def _append_in_one_statement() -> Any:
+    """PostgreSQL: move the head on by one, hashing in SQL exactly as `chain.link_hash` does, and
+    insert the entry at the place it got (a data-modifying CTE). Writers queue on the head's row lock,
+    taken by this last statement before the caller commits; a writer that waited continues from the
+    head as the one before it left it, so no append is ever retried."""
+    head = AuditChainHead
+    next_seq = head.seq + 1
+    linked = func.encode(
+        func.sha256(
+            func.convert_to(
+                head.last_hash
+                + "\n"
+                + cast(next_seq, String)
+                + "\n"
+                + bindparam("body_digest", type_=String),
+                "UTF8",
+            )
+        ),
+        "hex",
     )
-    if dialect != "postgresql":
-        return move_head
-    moved = move_head.returning(AuditChainHead.seq).cte("moved")
+    moved = (
+        update(head)
+        .where(head.id == 1)
+        .values(seq=next_seq, prev_hash=head.last_hash, last_hash=linked)
+        .returning(head.seq, head.prev_hash, head.last_hash)
+        .cte("moved")
+    )
     entries = _ENTRIES
-    values = select(*(bindparam(name, type_=entries.c[name].type) for name in _ENTRY_COLUMNS)).select_from(
-        moved
+    values = select(
+        *(bindparam(name, type_=entries.c[name].type) for name in _CONTENT_COLUMNS),
+        moved.c.seq,
+        moved.c.prev_hash,
+        moved.c.last_hash,
     )
-    return entries.insert().from_select(_ENTRY_COLUMNS, values).returning(entries.c.id)
+    return (
+        entries.insert()
+        .from_select([*_CONTENT_COLUMNS, "seq", "prev_hash", "entry_hash"], values)
+        .returning(entries.c.id, entries.c.seq, entries.c.entry_hash)
+    )
 
 
-_APPEND = {name: _append_statement(name) for name in ("postgresql", "sqlite")}
+_APPEND = _append_in_one_statement()
+# SQLite: read the head, then move it only if it is still there (compare-and-swap), then insert the
+# entry. Writers hold the write lock from BEGIN IMMEDIATE, so the swap is a guard, not a queue.
+_MOVE_HEAD = (
+    update(AuditChainHead)
+    .where(AuditChainHead.id == 1, AuditChainHead.seq == bindparam("prev_seq"))
+    .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), last_hash=bindparam("entry_hash"))
+)
 _INSERT_ENTRY = _ENTRIES.insert().returning(_ENTRIES.c.id)
 
 
@@ -109,9 +138,9 @@ def _entry(
     occurred_at: datetime,
     request_id: str,
 ) -> dict[str, Any]:
-    """An entry's columns, all but its place in the chain (see `_chain`)."""
+    """An entry's content columns (see `_chain` for its place in the chain) and its `body_digest`."""
     target_type, target_id = _target_key(target)
-    return {
+    values = {
         "occurred_at": occurred_at,
         "actor_kind": actor.kind,
         "actor_id": actor.id,
@@ -122,20 +151,20 @@ def _entry(
         "changes": _plain(dict(changes)),
         "request_id": request_id,
     }
+    values["body_digest"] = body_digest(
+        occurred_at=occurred_at,
+        actor=(actor.kind, actor.id, actor.label),
+        action=action,
+        target=(target_type, target_id),
+        changes=values["changes"],
+        request_id=request_id,
+    )
+    return values
 
 
 def _chain(values: dict[str, Any], *, seq: int, prev_hash: str) -> str:
     """Place the entry at `seq` after `prev_hash`: sets seq, prev_hash and entry_hash; returns the hash."""
-    entry_hash = entry_digest(
-        prev_hash=prev_hash,
-        seq=seq,
-        occurred_at=values["occurred_at"],
-        actor=(values["actor_kind"], values["actor_id"], values["actor_label"]),
-        action=values["action"],
-        target=(values["target_type"], values["target_id"]),
-        changes=values["changes"],
-        request_id=values["request_id"],
-    )
+    entry_hash = link_hash(prev_hash, seq, values["body_digest"])
     values.update(seq=seq, prev_hash=prev_hash, entry_hash=entry_hash)
     return entry_hash
 
@@ -151,21 +180,15 @@ def record_change(
     """Append one entry to the hash chain inside the caller's transaction (the caller commits)."""
     values = _entry(actor, action, target, changes, occurred_at=utcnow(), request_id=context.request_id.get())
     connection = session.connection()  # flushes the caller's pending rows first
-    is_postgresql = connection.dialect.name == "postgresql"
+    if connection.dialect.name == "postgresql":
+        entry_id, seq, entry_hash = connection.execute(_APPEND, values).one()
+        return RecordedEntry(entry_id, seq, entry_hash)
     while True:
-        # Read the head without a lock; the head row is locked only by the statement that moves
-        # it, the last one before the caller commits, so writers queue for as short as possible.
         prev_seq, prev_hash = connection.execute(_HEAD).one()
-        _chain(values, seq=prev_seq + 1, prev_hash=prev_hash)
-        if is_postgresql:
-            entry_id = connection.execute(_APPEND["postgresql"], {**values, "prev_seq": prev_seq}).scalar()
-            if entry_id is not None:
-                return RecordedEntry(entry_id, values["seq"], values["entry_hash"])
-            continue  # another writer moved the head first: chain onto its entry instead
-        moved = connection.execute(_APPEND["sqlite"], {**values, "prev_seq": prev_seq})
-        if moved.rowcount == 1:
+        entry_hash = _chain(values, seq=prev_seq + 1, prev_hash=prev_hash)
+        if connection.execute(_MOVE_HEAD, {**values, "prev_seq": prev_seq}).rowcount == 1:
             entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
-            return RecordedEntry(entry_id, values["seq"], values["entry_hash"])
+            return RecordedEntry(entry_id, values["seq"], entry_hash)
 
 
 def record_read(session: Session, *, actor: Actor, subject_member_id: int, purpose: str) -> None:
@@ -211,8 +234,24 @@ def _entries_in_order(session: Session, batch: int = 5000) -> Iterator[AuditEntr
         session.expunge_all()
 
 
+def _recomputed(entry: AuditEntry, linked_from: int) -> str:
+    content: dict[str, Any] = {
+        "occurred_at": entry.occurred_at,
+        "actor": (entry.actor_kind, entry.actor_id, entry.actor_label),
+        "action": entry.action,
+        "target": (entry.target_type, entry.target_id),
+        "changes": entry.changes,
+        "request_id": entry.request_id,
+    }
+    if entry.seq >= linked_from:
+        return link_hash(entry.prev_hash, entry.seq, body_digest(**content))
+    return entry_digest(prev_hash=entry.prev_hash, seq=entry.seq, **content)
+
+
 def verify_chain(session: Session) -> ChainReport:
     """Recompute every hash in sequence order and name the first entry that does not fit."""
+    head = session.get(AuditChainHead, 1)
+    linked_from = head.linked_from if head is not None else 1
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -221,22 +260,11 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(checked, expected_seq, None, f"entry {expected_seq} is missing")
         if entry.prev_hash != expected_prev:
             return ChainReport(checked, entry.seq, entry.id, "does not follow the previous entry")
-        recomputed = entry_digest(
-            prev_hash=entry.prev_hash,
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            actor=(entry.actor_kind, entry.actor_id, entry.actor_label),
-            action=entry.action,
-            target=(entry.target_type, entry.target_id),
-            changes=entry.changes,
-            request_id=entry.request_id,
-        )
-        if recomputed != entry.entry_hash:
+        if _recomputed(entry, linked_from) != entry.entry_hash:
             return ChainReport(checked, entry.seq, entry.id, "its content was changed after it was written")
         expected_prev = entry.entry_hash
         expected_seq += 1
         checked += 1
-    head = session.get(AuditChainHead, 1)
     if head is not None and (head.seq != checked or head.last_hash != expected_prev):
         return ChainReport(checked, checked + 1, None, "the newest entries were removed")
     return ChainReport(checked)
@@ -264,5 +292,9 @@ def record_changes(
         prev_hash = _chain(row, seq=first_seq + offset, prev_hash=prev_hash)
         rows.append(row)
     session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(prev_hash=rows[-1]["prev_hash"], last_hash=prev_hash)
+    )
     return len(rows)

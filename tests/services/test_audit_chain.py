@@ -193,9 +193,9 @@ def test_concurrent_writers_each_chain_onto_the_previous_entry(database) -> None
 
 
 def test_the_head_row_is_locked_only_by_the_last_statement(database) -> None:
-    """A second writer is not blocked while the first is between reading the head and its commit's
-    final statement, so long transactions do not queue everyone behind the chain head. (SQLite
-    serialises writers at BEGIN IMMEDIATE; there the head moves by compare-and-swap, then the entry.)"""
+    """PostgreSQL appends in one statement that moves the head (hashing in SQL) and inserts the entry,
+    so the head's row lock is taken only by the last statement before the commit. SQLite serialises
+    writers at BEGIN IMMEDIATE; there the head moves by compare-and-swap, then the entry."""
     statements: list[str] = []
     with database.transaction() as session:
         connection = session.connection()
@@ -216,8 +216,9 @@ def test_the_head_row_is_locked_only_by_the_last_statement(database) -> None:
         assert head == [0, 1]
         assert "seq = ?" in statements[1]
     else:
-        assert len(statements) == 2, statements  # read the head, then one statement: move it and append
-        assert writes == [head[-1]] == [len(statements) - 1]
+        assert len(statements) == 1, statements  # move the head and append, in one statement
+        assert writes == head == [0]
+        assert "sha256" in statements[0]
     assert "FOR UPDATE" not in statements[0].upper()
     with database.session() as session:
         stored = session.get(AuditEntry, recorded.id)
