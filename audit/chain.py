@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 
-def body_digest(
+def content(
     *,
     occurred_at: datetime,
     actor: tuple[str, int | None, str],
@@ -17,9 +17,9 @@ def body_digest(
     target: tuple[str, str],
     changes: dict[str, Any],
     request_id: str,
-) -> str:
-    """SHA-256 over a canonical JSON of an entry's content (all but its place in the chain)."""
-    payload = {
+) -> dict[str, Any]:
+    """An entry's content as it is hashed: everything but its place in the chain."""
+    return {
         "occurred_at": occurred_at.isoformat(timespec="microseconds"),
         "actor": list(actor),
         "action": action,
@@ -27,7 +27,11 @@ def body_digest(
         "changes": changes,
         "request_id": request_id,
     }
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def body_digest(entry_content: dict[str, Any]) -> str:
+    """SHA-256 over a canonical JSON of an entry's `content`."""
+    return hashlib.sha256(orjson.dumps(entry_content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def link_hash(prev_hash: str, seq: int, body: str) -> str:
@@ -36,27 +40,8 @@ def link_hash(prev_hash: str, seq: int, body: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{seq}\n{body}".encode("ascii")).hexdigest()
 
 
-def entry_digest(
-    *,
-    prev_hash: str,
-    seq: int,
-    occurred_at: datetime,
-    actor: tuple[str, int | None, str],
-    action: str,
-    target: tuple[str, str],
-    changes: dict[str, Any],
-    request_id: str,
-) -> str:
+def entry_digest(prev_hash: str, seq: int, entry_content: dict[str, Any]) -> str:
     """The first format (entries before migration 0006): SHA-256 over the previous hash and a
-    canonical JSON of the entry's fields including its number."""
-    payload = {
-        "seq": seq,
-        "occurred_at": occurred_at.isoformat(timespec="microseconds"),
-        "actor": list(actor),
-        "action": action,
-        "target": list(target),
-        "changes": changes,
-        "request_id": request_id,
-    }
-    canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    canonical JSON of the entry's `content` with its number."""
+    canonical = orjson.dumps({"seq": seq, **entry_content}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical).hexdigest()

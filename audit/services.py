@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy import String, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from audit.chain import body_digest, entry_digest, link_hash
+from audit.chain import body_digest, content, entry_digest, link_hash
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEntry, ReadAccess
 from portal.core import context
 from portal.core.actors import Actor
@@ -152,12 +152,14 @@ def _entry(
         "request_id": request_id,
     }
     values["body_digest"] = body_digest(
-        occurred_at=occurred_at,
-        actor=(actor.kind, actor.id, actor.label),
-        action=action,
-        target=(target_type, target_id),
-        changes=values["changes"],
-        request_id=request_id,
+        content(
+            occurred_at=occurred_at,
+            actor=(actor.kind, actor.id, actor.label),
+            action=action,
+            target=(target_type, target_id),
+            changes=values["changes"],
+            request_id=request_id,
+        )
     )
     return values
 
@@ -235,17 +237,17 @@ def _entries_in_order(session: Session, batch: int = 5000) -> Iterator[AuditEntr
 
 
 def _recomputed(entry: AuditEntry, linked_from: int) -> str:
-    content: dict[str, Any] = {
-        "occurred_at": entry.occurred_at,
-        "actor": (entry.actor_kind, entry.actor_id, entry.actor_label),
-        "action": entry.action,
-        "target": (entry.target_type, entry.target_id),
-        "changes": entry.changes,
-        "request_id": entry.request_id,
-    }
+    entry_content = content(
+        occurred_at=entry.occurred_at,
+        actor=(entry.actor_kind, entry.actor_id, entry.actor_label),
+        action=entry.action,
+        target=(entry.target_type, entry.target_id),
+        changes=entry.changes,
+        request_id=entry.request_id,
+    )
     if entry.seq >= linked_from:
-        return link_hash(entry.prev_hash, entry.seq, body_digest(**content))
-    return entry_digest(prev_hash=entry.prev_hash, seq=entry.seq, **content)
+        return link_hash(entry.prev_hash, entry.seq, body_digest(entry_content))
+    return entry_digest(entry.prev_hash, entry.seq, entry_content)
 
 
 def verify_chain(session: Session) -> ChainReport:

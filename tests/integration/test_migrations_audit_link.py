@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select, text, update
 
-from audit.chain import entry_digest
+from audit.chain import content, entry_digest
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
 from audit.services import record_change, verify_chain
 from portal.core import schema
@@ -37,14 +37,16 @@ def _write_first_format_entries(url: str, count: int) -> None:
                 "prev_hash": prev_hash,
             }
             row["entry_hash"] = entry_digest(
-                prev_hash=prev_hash,
-                seq=seq,
-                occurred_at=row["occurred_at"],
-                actor=("account", 7, "Alice Officer"),
-                action="member.updated",
-                target=("members", str(seq)),
-                changes=row["changes"],
-                request_id="",
+                prev_hash,
+                seq,
+                content(
+                    occurred_at=row["occurred_at"],
+                    actor=("account", 7, "Alice Officer"),
+                    action="member.updated",
+                    target=("members", str(seq)),
+                    changes=row["changes"],
+                    request_id="",
+                ),
             )
             connection.execute(insert(AuditEntry.__table__), row)
             prev_hash = row["entry_hash"]
