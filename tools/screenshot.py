@@ -18,8 +18,8 @@ def main(arguments: list[str]) -> int:
     phone = "--phone" in arguments
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        page = browser.new_page(viewport=viewport, device_scale_factor=1)
+        width, height = (390, 844) if phone else (1280, 900)
+        page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
         page.goto(url)
         page.screenshot(path=out, full_page=True)
         browser.close()
