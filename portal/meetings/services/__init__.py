@@ -1,5 +1,6 @@
 """Meeting use cases, one module per group; this file only re-exports them."""
 
+from portal.meetings.services.check_in import check_in_by_card, check_in_member
 from portal.meetings.services.check_out import check_out_attendance, check_out_member
 from portal.meetings.services.dashboard import (
     Counts,
@@ -11,15 +12,7 @@ from portal.meetings.services.dashboard import (
     snapshots,
     take_snapshot,
 )
-from portal.meetings.services.door import (
-    DoorResult,
-    Outcome,
-    Signal,
-    active_presence,
-    check_in_by_card,
-    check_in_member,
-    log_attempt,
-)
+from portal.meetings.services.door import DoorResult, Outcome, Signal, active_presence, log_attempt
 from portal.meetings.services.freeze import freeze_due_rolls, freeze_roll
 from portal.meetings.services.guests import register_guest
 from portal.meetings.services.meetings import (

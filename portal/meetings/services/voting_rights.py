@@ -13,13 +13,12 @@ from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.meetings.models import Attendance, AttendeeKind
+from portal.meetings.services.check_in import check_in_member, find_member
 from portal.meetings.services.door import (
     DoorResult,
     Outcome,
     active_presence,
-    check_in_member,
     ensure_door_open,
-    find_member,
     normalise_member_number,
     result_from,
 )

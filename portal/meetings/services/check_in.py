@@ -1,0 +1,303 @@
+"""Checking a member in: explicit (never a toggle), idempotent by client nonce, one presence per member."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Boolean, Row, String, bindparam, func, select, true, type_coerce
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from audit.services import record_change
+from portal.core.actors import Actor
+from portal.core.clock import utcnow
+from portal.core.errors import Conflict, NotFound
+from portal.meetings import eligibility
+from portal.meetings.eligibility import Reason
+from portal.meetings.models import Attendance, AttendeeKind, CheckInMethod, VoterRollEntry
+from portal.meetings.services.door import (
+    DoorResult,
+    Outcome,
+    Signal,
+    active_presence,
+    check_nonce,
+    ensure_door_open,
+    insert_presence,
+    log_attempt,
+    normalise_member_number,
+    result_from,
+)
+from portal.meetings.services.meetings import AnyMeeting
+from portal.members import names
+from portal.members.models import Member
+
+
+class Inserted(NamedTuple):
+    """A presence interval just inserted."""
+
+    id: int
+    checked_in_at: datetime
+
+
+@dataclass(frozen=True)
+class FoundMember:
+    member_id: int
+    member_number: str
+    name: str
+    may_vote: bool
+    reasons: tuple[Reason, ...]
+
+
+# Built once: the door's hot path only binds values (the statements are plain objects, no I/O).
+_FIND_MEMBER = (
+    select(
+        Member.id,
+        Member.member_number,
+        Member.given_name,
+        Member.infix,
+        Member.family_name,
+        type_coerce(Member.status, String).label("status"),
+        Member.removed_at,
+        VoterRollEntry.id.label("entry_id"),
+        VoterRollEntry.may_vote,
+        VoterRollEntry.reasons,
+    )
+    .outerjoin(
+        VoterRollEntry,
+        (VoterRollEntry.member_id == Member.id) & (VoterRollEntry.meeting_id == bindparam("meeting_id")),
+    )
+    .where(Member.member_number == bindparam("number"))
+)
+_PRESENCE_PARAMETERS = (
+    "meeting_id", "kind", "method", "check_in_nonce", "checked_in_at", "checked_in_by_id", "checked_in_by",
+    "is_override", "override_reason", "override_by",
+)  # fmt: skip
+
+
+def _check_in_on_roll_statement() -> Any:
+    """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and,
+    when the frozen roll lists them, insert their presence. Returns the member's row with the new
+    presence's id and time, or NULLs there when the roll does not list them or a unique index said no
+    (the caller then decides as `find_member` and `insert_presence` would)."""
+    found = _FIND_MEMBER.cte("found")
+    columns = Attendance.__table__.c
+    # names.display_name in SQL: the parts joined by spaces, each run of whitespace one space.
+    name = func.btrim(
+        func.regexp_replace(
+            func.concat_ws(" ", found.c.given_name, found.c.infix, found.c.family_name), r"\s+", " ", "g"
+        )
+    )
+    row = select(
+        *(bindparam(column, type_=columns[column].type) for column in _PRESENCE_PARAMETERS),
+        found.c.id,
+        found.c.member_number,
+        name,
+        found.c.may_vote | bindparam("override", type_=Boolean),
+        found.c.reasons,
+    ).where(found.c.entry_id.is_not(None))
+    inserted = (
+        postgresql.insert(Attendance)
+        .from_select(
+            [*_PRESENCE_PARAMETERS, "member_id", "member_number", "name", "may_vote", "reasons"], row
+        )
+        .on_conflict_do_nothing()
+        .returning(Attendance.id, Attendance.checked_in_at)
+        .cte("inserted")
+    )
+    return select(found, inserted.c.id.label("attendance_id"), inserted.c.checked_in_at).select_from(
+        found.outerjoin(inserted, true())
+    )
+
+
+_CHECK_IN_ON_ROLL = _check_in_on_roll_statement()
+
+
+def _found_from(row: Row[*tuple[Any, ...]] | None) -> tuple[FoundMember | None, bool]:
+    """Decide on a `_FIND_MEMBER` row: the member with their frozen verdict, and whether the door may
+    admit them (a member at all)."""
+    if row is None:
+        return None, False
+    name = names.display_name(row.given_name, row.infix, row.family_name)
+    if row.entry_id is not None:  # the frozen roll decides, whatever the replica says now (J6)
+        return FoundMember(
+            row.id, row.member_number, name, row.may_vote, eligibility.decode(row.reasons)
+        ), True
+    if row.removed_at is not None or row.status.lower() not in eligibility.MEMBER_STATUSES:
+        return FoundMember(row.id, row.member_number, name, False, ()), False
+    return FoundMember(row.id, row.member_number, name, False, (Reason.NOT_ON_ROLL,)), True
+
+
+def find_member(session: Session, meeting: AnyMeeting, member_number: str) -> tuple[FoundMember | None, bool]:
+    """The member with their frozen verdict, and whether the door may admit them (a member at all)."""
+    row = (
+        session.connection()
+        .execute(_FIND_MEMBER, {"meeting_id": meeting.id, "number": member_number})
+        .first()
+    )
+    return _found_from(row)
+
+
+def _by_nonce(session: Session, meeting: AnyMeeting, nonce: str) -> Attendance | None:
+    return session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.check_in_nonce == nonce)
+    )
+
+
+def check_in_member(
+    session: Session,
+    *,
+    meeting: AnyMeeting,
+    member_number: str,
+    actor: Actor,
+    nonce: str,
+    method: CheckInMethod = CheckInMethod.NUMBER,
+    override_reason: str = "",
+) -> DoorResult:
+    """Check a member in (never toggles). A retried nonce returns the first answer; a second steward
+    hears who checked the member in and when. With `override_reason` the member gets a voting right."""
+    check_nonce(nonce)
+    now = utcnow()
+    ensure_door_open(meeting, now)
+    number = normalise_member_number(member_number)
+    presence = {
+        "meeting_id": meeting.id,
+        "kind": AttendeeKind.MEMBER,
+        "method": method,
+        "check_in_nonce": nonce,
+        "checked_in_at": now,
+        "checked_in_by_id": actor.id,
+        "checked_in_by": actor.label,
+        "is_override": bool(override_reason),
+        "override_reason": override_reason,
+        "override_by": actor.label if override_reason else "",
+    }
+    inserted: Inserted | None = None
+    tried = False  # whether the one-round-trip statement already tried to insert the presence
+    if not number:
+        found, known = None, False
+    elif session.connection().dialect.name == "postgresql":
+        row = (
+            session.connection()
+            .execute(_CHECK_IN_ON_ROLL, {**presence, "number": number, "override": bool(override_reason)})
+            .first()
+        )
+        found, known = _found_from(row)
+        tried = row is not None and row.entry_id is not None
+        if row is not None and row.attendance_id is not None:
+            inserted = Inserted(row.attendance_id, row.checked_in_at)
+    else:
+        found, known = find_member(session, meeting, number)
+    if found is None or not known:
+        outcome = Outcome.NOT_A_MEMBER if found is not None else Outcome.UNKNOWN
+        if override_reason:
+            raise NotFound("No member has this member number: an override cannot admit them.")
+        log_attempt(
+            session,
+            meeting=meeting,
+            actor=actor,
+            method=method,
+            query=member_number,
+            outcome=outcome.value,
+            member_id=found.member_id if found else None,
+        )
+        return DoorResult(
+            outcome=outcome,
+            signal=Signal.REFUSED,
+            member_number=number or "",
+            name=found.name if found else "",
+        )
+    may_vote = found.may_vote or bool(override_reason)
+    values = {
+        **presence,
+        "member_id": found.member_id,
+        "member_number": found.member_number,
+        "name": found.name,
+        "may_vote": may_vote,
+        "reasons": eligibility.encode(found.reasons),
+    }
+    for _attempt in range(3):
+        if not tried:
+            fresh = insert_presence(session, values)
+            inserted = Inserted(fresh.id, fresh.checked_in_at) if fresh is not None else None
+        tried = False
+        if inserted is not None:
+            record_change(
+                session,
+                actor=actor,
+                action="meetings.override_check_in" if override_reason else "meetings.check_in",
+                target=("attendances", inserted.id),
+                changes={
+                    "meeting_id": [None, meeting.id],
+                    "member_id": [None, found.member_id],
+                    "may_vote": [None, may_vote],
+                    "reasons": [None, values["reasons"]],
+                    "override_reason": [None, override_reason or None],
+                },
+            )
+            return DoorResult(
+                outcome=Outcome.CHECKED_IN,
+                signal=Signal.VOTE if may_vote else Signal.NO_VOTE,
+                member_number=found.member_number,
+                name=found.name,
+                reasons=() if may_vote else found.reasons,
+                attendance_id=inserted.id,
+                checked_in_at=inserted.checked_in_at,
+                checked_in_by=actor.label,
+                is_override=bool(override_reason),
+            )
+        earlier = _by_nonce(session, meeting, nonce)
+        if earlier is not None:
+            if earlier.member_id != found.member_id:
+                raise Conflict("This client nonce was already used for someone else.")
+            return result_from(earlier, Outcome.CHECKED_IN, replayed=True)
+        present = active_presence(session, meeting, found.member_id)
+        if present is not None:
+            log_attempt(
+                session,
+                meeting=meeting,
+                actor=actor,
+                method=method,
+                query=member_number,
+                outcome=Outcome.ALREADY_PRESENT.value,
+                member_id=found.member_id,
+            )
+            return result_from(present, Outcome.ALREADY_PRESENT)
+        # The blocking presence was checked out between our insert and our look; try again.
+    raise Conflict("The check-in could not be recorded; try again.")
+
+
+def check_in_by_card(
+    session: Session,
+    *,
+    meeting: AnyMeeting,
+    payload: str,
+    verify: Callable[[str], str],
+    actor: Actor,
+    nonce: str,
+) -> DoorResult:
+    """Check in from a scanned membership card; `verify` returns the member number or raises ValueError."""
+    check_nonce(nonce)
+    try:
+        member_number = verify((payload or "")[:200])
+    except ValueError:
+        ensure_door_open(meeting, utcnow())
+        log_attempt(
+            session,
+            meeting=meeting,
+            actor=actor,
+            method=CheckInMethod.QR,
+            query=payload,
+            outcome="invalid_card",
+        )
+        return DoorResult(outcome=Outcome.UNKNOWN, signal=Signal.REFUSED, extra={"invalid_card": True})
+    return check_in_member(
+        session,
+        meeting=meeting,
+        member_number=member_number,
+        actor=actor,
+        nonce=nonce,
+        method=CheckInMethod.QR,
+    )
