@@ -252,8 +252,9 @@ def _recomputed(entry: AuditEntry, linked_from: int) -> str:
 
 def verify_chain(session: Session) -> ChainReport:
     """Recompute every hash in sequence order and name the first entry that does not fit."""
-    head = session.get(AuditChainHead, 1)
-    linked_from = head.linked_from if head is not None else 1
+    # Only where the format changed is read first: the head itself is compared after the walk, so that
+    # entries appended while it ran do not look like removed ones.
+    linked_from = session.scalar(select(AuditChainHead.linked_from).where(AuditChainHead.id == 1)) or 1
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -267,6 +268,7 @@ def verify_chain(session: Session) -> ChainReport:
         expected_prev = entry.entry_hash
         expected_seq += 1
         checked += 1
+    head = session.get(AuditChainHead, 1)
     if head is not None and (head.seq != checked or head.last_hash != expected_prev):
         return ChainReport(checked, checked + 1, None, "the newest entries were removed")
     return ChainReport(checked)
