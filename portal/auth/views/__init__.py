@@ -24,9 +24,9 @@ PULL_ROLES_ACTOR = Actor.system("role-sync")
 
 
 def _nav_context() -> dict[str, Any]:
-    """What nav.html needs: the account, its roles, and a terms warning 30 days ahead."""
-    account = guards.current_account()
-    if account is None:
+    """What nav.html needs: who is signed in, their roles, and a terms warning 30 days ahead."""
+    who = guards.signed_in()  # ids only: every page renders the menu, so no account query
+    if who is None:
         return {"auth_account": None, "auth_roles": frozenset(), "auth_terms_warning": None}
     roles = guards.current_roles_of_account()
     warning = False
@@ -34,7 +34,7 @@ def _nav_context() -> dict[str, Any]:
         valid_until = guards.terms_accepted_until()
         warning = valid_until is None or expires_soon(valid_until, utcnow())
     return {
-        "auth_account": account,
+        "auth_account": who,
         "auth_roles": frozenset(role.value for role in roles),
         "auth_terms_warning": warning,
     }

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth.guards import current_account
+from portal.auth.guards import signed_in
 from portal.core.clock import utcnow
 from portal.core.events import MembersPulled
 from portal.core.extension import PortalState, db_session
@@ -39,14 +39,14 @@ def _attendance_section(session: Session, member_id: int) -> PersonalDataSection
 
 def _nav_visible() -> bool:
     """Whether the menu shows 'Meetings': officers, and stewards with a door to work now."""
-    account = current_account()
-    if account is None:
+    who = signed_in()
+    if who is None:
         return False
     return (
         db_session().scalar(
             select(StewardAssignment.id)
             .where(
-                StewardAssignment.member_id == account.member_id,
+                StewardAssignment.member_id == who.member_id,
                 StewardAssignment.revoked_at.is_(None),
                 StewardAssignment.ends_at > utcnow(),
             )

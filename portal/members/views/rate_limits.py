@@ -11,7 +11,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from portal.auth.guards import current_account
+from portal.auth.guards import signed_in
 from portal.core.extension import settings
 
 LIMITER_KEY = "members.rate_limiter"
@@ -57,8 +57,8 @@ def install_limiter(extensions: dict[str, Any]) -> None:
 
 def limit(kind: str) -> None:
     """Abort with 429 (and Retry-After) when the signed-in account exceeds the limit of `kind`."""
-    account = current_account()
-    key = f"account:{account.id}" if account is not None else f"ip:{request.remote_addr}"
+    who = signed_in()
+    key = f"account:{who.account_id}" if who is not None else f"ip:{request.remote_addr}"
     limiter: AccountLimiter = current_app.extensions[LIMITER_KEY]
     wait = limiter.hit(kind, key)
     if wait:
