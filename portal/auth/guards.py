@@ -24,6 +24,7 @@ from portal.auth.services.sessions import ClientInfo, is_fresh_at
 from portal.auth.services.terms import accepted_until
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
+from portal.core.error_pages import wants_json
 from portal.core.extension import db_session
 
 log = logging.getLogger("portal.security")
@@ -144,24 +145,18 @@ def officer_gate(*, terms: bool = True) -> ResponseReturnValue | None:
     accepted. None when they hold; else the answer to give (a redirect for pages, a 403 with a reason
     for JSON)."""
     if getattr(session, "factor", "") not in STRONG_FACTORS:
-        if _wants_json():
+        if wants_json():
             return jsonify({"error": "authenticator_app_required"}), 403
         return redirect(url_for("auth.need_authenticator", next=request.path))
     if terms and terms_accepted_until() is None:
-        if _wants_json():
+        if wants_json():
             return jsonify({"error": "terms_not_accepted"}), 403
         return redirect(url_for("auth.terms", next=request.path))
     return None
 
 
-def _wants_json() -> bool:
-    if request.is_json or request.path.startswith("/api/"):
-        return True
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
 def _to_sign_in() -> ResponseReturnValue:
-    if _wants_json():
+    if wants_json():
         return jsonify({"error": "sign_in_required", "message": "Sign in first."}), 401
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.sign_in", next=target if request.method == "GET" else None))
@@ -187,7 +182,7 @@ def fresh_sign_in_required(view: View) -> View:
         if signed_in() is None:
             return _to_sign_in()
         if not is_fresh_at(getattr(session, "authenticated_at", None), utcnow()):
-            if _wants_json():
+            if wants_json():
                 return jsonify({"error": "confirmation_required"}), 401
             return redirect(url_for("auth.reauthenticate", next=request.path))
         return view(*args, **kwargs)

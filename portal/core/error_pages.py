@@ -15,7 +15,8 @@ from portal.core.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether to answer with JSON: a JSON request, an /api/ path, or JSON preferred over HTML."""
     if request.is_json or request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -23,7 +24,7 @@ def _wants_json() -> bool:
 
 
 def _respond(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
-    if _wants_json():
+    if wants_json():
         body: dict[str, object] = {"error": code, "message": message, "request_id": context.request_id.get()}
         if fields:
             body["fields"] = fields

@@ -33,6 +33,7 @@ EXPORT_TOO_LARGE = N_(
     "This search finds more than %(limit)s members, more than one export can hold. Narrow the search, "
     "for example by status, postcode or member since, and export again."
 )
+EXPORT_TOO_LARGE_FIELDS = {"export": "too_many"}  # how a refused over-large export is told apart
 
 
 @dataclass(frozen=True)
@@ -232,5 +233,5 @@ def members_for_export(
     statement = _with_name(session, base, scope, query, filters, window=limit + 1)
     members = _page_of(session, statement, limit + 1, 0)
     if len(members) > limit:
-        raise ValidationFailed(EXPORT_TOO_LARGE, fields={"export": "too_many"})
+        raise ValidationFailed(EXPORT_TOO_LARGE, fields=EXPORT_TOO_LARGE_FIELDS)
     return members

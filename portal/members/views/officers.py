@@ -33,6 +33,7 @@ from portal.members.forms import MemberDetailsForm, MemberFormData, MemberSearch
 from portal.members.models import Member, MembershipStatus, PositionFunction
 from portal.members.services import update_member
 from portal.members.services.member_search import (
+    EXPORT_TOO_LARGE_FIELDS,
     MemberFilters,
     Scope,
     member_in_scope,
@@ -248,7 +249,7 @@ def _export_refused(
     """The search form again, with why nothing was exported (and nothing logged as read)."""
     message = _(problem.message, limit=format_number(EXPORT_LIMIT))
     if wants_json():
-        if problem.fields == {"export": "too_many"}:
+        if problem.fields == EXPORT_TOO_LARGE_FIELDS:
             body = {"error": "export_too_large", "message": message, "limit": EXPORT_LIMIT}
         else:
             body = {"error": "validation_failed", "message": message, "fields": problem.fields}
