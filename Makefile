@@ -8,19 +8,28 @@ COMPILED := $(CATALOGS:.po=.mo)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 BENCH ?=
 
-.PHONY: demo test test-quick bench lint translations clean help
+.PHONY: demo test test-quick bench lint lock translations clean help
 
 help:
 	@echo "make demo    set up and run the portal with the CRM simulator, mail catcher and demo accounts"
 	@echo "make test    set up and run the whole test suite (SQLite, PostgreSQL, browser) plus lint"
 	@echo "make bench   run the benchmarks (BENCH=pattern for a subset)"
 	@echo "make lint    ruff, mypy and the import contracts"
+	@echo "make lock    refresh constraints.txt to the newest versions pyproject.toml allows"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $(STAMP)
+
+# The newest versions pyproject.toml allows, resolved in a throw-away venv and written to constraints.txt.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .venv-lock
 
 portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
