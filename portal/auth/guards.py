@@ -12,14 +12,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import abort, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from portal.auth.models import Account
 from portal.auth.roles import OFFICER_ROLES, Role
-from portal.auth.scopes import current_roles
+from portal.auth.scopes import current_grants
 from portal.auth.services.sessions import ClientInfo, is_fresh_at
 from portal.auth.services.terms import accepted_until
 from portal.core.actors import Actor
@@ -96,17 +96,18 @@ def signed_in() -> SignedIn | None:
     account's state (every request that opened a stored session). Same answer as `current_account()`."""
     if "auth_signed_in" in g:
         return cast(SignedIn | None, g.auth_signed_in)
-    found = None
-    state = getattr(session, "account_usable", None)
+    g.auth_signed_in = _signed_in_now()
+    return cast(SignedIn | None, g.auth_signed_in)
+
+
+def _signed_in_now() -> SignedIn | None:
     if not getattr(session, "is_signed_in", False):
-        pass
-    elif state is None or "auth_account" in g:  # not loaded with the row (a session adopted this request)
+        return None
+    state = getattr(session, "account_usable", None)
+    if state is None or "auth_account" in g:  # not loaded with the row (a session adopted this request)
         account = current_account()
-        found = None if account is None else SignedIn(account.id, account.member_id)
-    elif state:
-        found = SignedIn(session.account_id, session.member_id)  # type: ignore[attr-defined]
-    g.auth_signed_in = found
-    return found
+        return None if account is None else SignedIn(account.id, account.member_id)
+    return SignedIn(session.account_id, session.member_id) if state else None  # type: ignore[attr-defined]
 
 
 def current_actor() -> Actor:
@@ -117,12 +118,32 @@ def current_actor() -> Actor:
     return Actor.account(account.id, account.member.member_number)
 
 
-def current_roles_of_account() -> frozenset[Role]:
-    """The roles of the signed-in account (cached for the request)."""
-    if "auth_roles" not in g:
+class HeldRole(NamedTuple):
+    """A role the signed-in account holds now, over an org unit's subtree (None: over everything)."""
+
+    role: Role
+    scope_unit_id: int | None
+
+
+def current_grants_of_account() -> tuple[HeldRole, ...]:
+    """The signed-in account's grants that hold now, as plain values loaded once per request (the
+    officer gate's roles and a feature's scope check share them)."""
+    if "auth_grants" not in g:
         who = signed_in()
-        g.auth_roles = frozenset() if who is None else current_roles(db_session(), who.member_id)
-    return cast(frozenset[Role], g.auth_roles)
+        g.auth_grants = (
+            ()
+            if who is None
+            else tuple(
+                HeldRole(grant.role, grant.scope_unit_id)
+                for grant in current_grants(db_session(), who.member_id)
+            )
+        )
+    return cast(tuple[HeldRole, ...], g.auth_grants)
+
+
+def current_roles_of_account() -> frozenset[Role]:
+    """The roles of the signed-in account (from the request's grants)."""
+    return frozenset(grant.role for grant in current_grants_of_account())
 
 
 def terms_accepted_until() -> datetime | None:

@@ -6,7 +6,18 @@ import enum
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.roles import Role
@@ -222,8 +233,18 @@ class RoleGrant(Base):
     scope_unit: Mapped[OrgUnit | None] = relationship()
 
     def is_current(self, now: datetime) -> bool:
-        """Whether the grant holds at `now`."""
+        """Whether the grant holds at `now` (`current_at` says the same in SQL)."""
         return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
+
+    @classmethod
+    def open_at(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL: the grant has not ended at `now` (it may start later)."""
+        return or_(cls.ends_at.is_(None), cls.ends_at > now)
+
+    @classmethod
+    def current_at(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL: the grant holds at `now`, as `is_current` says."""
+        return and_(cls.starts_at <= now, cls.open_at(now))
 
 
 class TermsVersion(Base):

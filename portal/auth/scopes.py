@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
 from portal.auth.models import Account, RoleGrant
@@ -34,8 +34,7 @@ def current_grants(session: Session, member_id: int, now: datetime | None = None
             select(RoleGrant)
             .where(
                 RoleGrant.member_id == member_id,
-                RoleGrant.starts_at <= now,
-                or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now),
+                RoleGrant.current_at(now),
             )
             .order_by(RoleGrant.id)
         )

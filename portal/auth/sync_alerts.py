@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.models import Account, RoleGrant
@@ -33,8 +33,7 @@ def admin_addresses(session: Session, *, now: datetime) -> list[str]:
         .join(RoleGrant, RoleGrant.member_id == Member.id)
         .where(
             RoleGrant.role == Role.ADMIN,
-            RoleGrant.starts_at <= now,
-            or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now),
+            RoleGrant.current_at(now),
             Account.disabled_at.is_(None),
             Member.email != "",
         )

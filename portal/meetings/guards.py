@@ -11,9 +11,9 @@ from typing import Any, TypeVar, cast
 from flask import abort, g, request
 
 from portal.auth.guards import (
-    SignedIn,
     current_account,
     current_actor,
+    current_grants_of_account,
     officer_gate,
     officer_required,
     sign_in_required,
@@ -21,7 +21,7 @@ from portal.auth.guards import (
 )
 from portal.auth.models import Account
 from portal.auth.roles import Role
-from portal.auth.scopes import current_grants, unit_ids_in_scope
+from portal.auth.scopes import unit_ids_in_scope
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.extension import db_session
@@ -52,13 +52,11 @@ def manager_scope(account: Account) -> frozenset[int]:
     return unit_ids_in_scope(db_session(), account, *MANAGER_ROLES)
 
 
-def may_manage(who: SignedIn | None, meeting: AnyMeeting) -> bool:
+def may_manage(meeting: AnyMeeting) -> bool:
     """Whether the signed-in person holds a manager grant whose scope reaches the meeting's unit."""
-    if who is None:
-        return False
     scopes = [
         None if grant.role.covers_everything or grant.scope_unit_id is None else grant.scope_unit_id
-        for grant in current_grants(db_session(), who.member_id)
+        for grant in current_grants_of_account()
         if grant.role in MANAGER_ROLES
     ]
     return bool(scopes) and access.grants_reach(unit_lineage(db_session(), meeting.org_unit_id), scopes)
@@ -87,7 +85,7 @@ def manager_required(view: View) -> View:
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         meeting = load_meeting(kwargs.pop("meeting_id"))
-        if not may_manage(signed_in(), meeting):
+        if not may_manage(meeting):
             _deny("meeting out of scope")
         return view(*args, meeting=meeting, **kwargs)
 
@@ -107,7 +105,7 @@ def steward_required(view: View) -> View:
         if found is None:
             abort(404)
         meeting = found.meeting
-        if found.access is not StewardAccess.ACTIVE and not may_manage(who, meeting):
+        if found.access is not StewardAccess.ACTIVE and not may_manage(meeting):
             if found.access is StewardAccess.ENDED:
                 _deny("steward access ended with the meeting", 401)
             _deny("not a steward of this meeting")

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Role
@@ -111,6 +111,30 @@ def test_an_officer_outside_the_scope_sees_nothing(meeting_door: dict, signed_in
         assert outsider.get(path).status_code == 403, path
     regional, _ = signed_in_client(Role.REGIONAL_OFFICER, org_tree.region.id)
     assert regional.get(f"/meetings/{meeting.id}/dashboard").status_code == 200
+
+
+def test_a_dashboard_poll_loads_the_chairs_grants_once(
+    app: Flask, meeting_door: dict, signed_in_client, org_tree
+) -> None:
+    """The officer gate (roles) and the meeting's scope check share one load of the grants: every chair
+    polls every few seconds."""
+    regional, _ = signed_in_client(Role.REGIONAL_OFFICER, org_tree.region.id)
+    path = f"/meetings/{meeting_door['meeting'].id}/dashboard/counts"
+    statements: list[str] = []
+    engine = app.extensions["portal"].database.engine
+
+    def note(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        answer = regional.get(path, headers={"Accept": "application/json"})
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert answer.status_code == 200
+    assert answer.get_json()["present"] == 0
+    assert sum("FROM role_grants" in statement for statement in statements) == 1
+    assert len(statements) <= 6  # session, grants, meeting, lineage, counts (+ a session touch)
 
 
 def test_csv_export_is_formula_safe(

@@ -224,3 +224,38 @@ def test_the_first_admin_comes_from_the_command_line(runner, db_session, tree) -
     db_session.rollback()  # end the read, so the commands below can write
     assert runner.invoke(args=["auth", "recompute-grants"]).exit_code == 0
     assert runner.invoke(args=["auth", "purge-sessions"]).exit_code == 0
+
+
+@pytest.mark.both_backends
+def test_grant_validity_in_sql_agrees_with_python(db_session, tree) -> None:  # type: ignore[no-untyped-def]
+    """`RoleGrant.current_at` / `open_at` (SQL, every scope check) and `is_current` (Python) draw the same
+    lines: a start in the future, an end exactly now, no end at all (a grant derived from a position)."""
+    member = make_member(db_session)
+    position = _position(db_session, member, tree.branch.id, PositionFunction.CHAIR)
+    now = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    periods = {
+        "running": (now - hour, None),
+        "ends_later": (now - hour, now + hour),
+        "ended_now": (now - hour, now),
+        "ended": (now - 2 * hour, now - hour),
+        "starts_now": (now, now + hour),
+        "starts_later": (now + hour, None),
+    }
+    for reason, (starts, ends) in periods.items():
+        source = GrantSource.EXPLICIT if ends else GrantSource.POSITION
+        db_session.add(
+            RoleGrant(
+                member_id=member.id, role=Role.BRANCH_BOARD, scope_unit_id=None, source=source,
+                source_position_id=None if ends else position.id, starts_at=starts, ends_at=ends,
+                reason=reason, created_at=now,
+            )
+        )  # fmt: skip
+    db_session.flush()
+    grants = db_session.scalars(select(RoleGrant).where(RoleGrant.member_id == member.id)).all()
+    mine = RoleGrant.member_id == member.id
+    current = set(db_session.scalars(select(RoleGrant.reason).where(mine, RoleGrant.current_at(now))))
+    still_open = set(db_session.scalars(select(RoleGrant.reason).where(mine, RoleGrant.open_at(now))))
+    assert current == {grant.reason for grant in grants if grant.is_current(now)}
+    assert current == {"running", "ends_later", "starts_now"}
+    assert still_open == {"running", "ends_later", "starts_now", "starts_later"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.services import Target, record_change, record_changes
@@ -39,11 +39,7 @@ def _end_of(day: date | None) -> datetime | None:
 
 def _candidates(session: Session, now: datetime) -> set[int]:
     with_positions = set(session.scalars(select(Position.member_id).where(Position.removed_at.is_(None))))
-    with_grants = set(
-        session.scalars(
-            select(RoleGrant.member_id).where(or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now))
-        )
-    )
+    with_grants = set(session.scalars(select(RoleGrant.member_id).where(RoleGrant.open_at(now))))
     return with_positions | with_grants
 
 
@@ -85,9 +81,7 @@ def recompute_grants(
         facts = _position_facts(session, chunk)
         open_grants: dict[int, list[RoleGrant]] = defaultdict(list)
         for grant in session.scalars(
-            select(RoleGrant).where(
-                RoleGrant.member_id.in_(chunk), or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now)
-            )
+            select(RoleGrant).where(RoleGrant.member_id.in_(chunk), RoleGrant.open_at(now))
         ):
             open_grants[grant.member_id].append(grant)
         for member_id in chunk:

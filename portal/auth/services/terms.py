@@ -180,7 +180,7 @@ def unaccepted_by_branch(session: Session, now: datetime) -> dict[str, list[Pend
         select(RoleGrant, Member, OrgUnit.name)
         .join(Member, Member.id == RoleGrant.member_id)
         .outerjoin(OrgUnit, OrgUnit.id == RoleGrant.scope_unit_id)
-        .where(RoleGrant.starts_at <= now, or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now))
+        .where(RoleGrant.current_at(now))
         .order_by(OrgUnit.name, Member.sort_name)
     )
     accounts = dict(session.execute(select(Account.member_id, Account.id)).all())

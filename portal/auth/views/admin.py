@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal.auth.forms import (
     AccountLookupForm,
@@ -129,7 +129,7 @@ def admin_grants() -> ResponseReturnValue:
         .join(Member, Member.id == RoleGrant.member_id)
         .where(
             RoleGrant.source == GrantSource.EXPLICIT,
-            or_(RoleGrant.ends_at.is_(None), RoleGrant.ends_at > now),
+            RoleGrant.open_at(now),
         )
         .order_by(RoleGrant.ends_at)
     ).all()

@@ -149,11 +149,22 @@ def unit_subtree(session: Session, unit_id: int) -> frozenset[int]:
     return eligibility.subtree(unit_id, parent_of)
 
 
+def _lineage_query() -> Any:
+    chain = (
+        select(OrgUnit.id, OrgUnit.parent_id)
+        .where(OrgUnit.id == bindparam("unit_id"))
+        .cte("lineage", recursive=True)
+    )
+    chain = chain.union(select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.id == chain.c.parent_id))
+    return select(chain.c.id)
+
+
+_LINEAGE = _lineage_query()  # built once: every manager's page and dashboard poll asks it
+
+
 def unit_lineage(session: Session, unit_id: int) -> frozenset[int]:
     """The org unit and every unit above it (one recursive query)."""
-    chain = select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.id == unit_id).cte("lineage", recursive=True)
-    chain = chain.union(select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.id == chain.c.parent_id))
-    return frozenset(session.scalars(select(chain.c.id)))
+    return frozenset(session.scalars(_LINEAGE, {"unit_id": unit_id}))
 
 
 def meetings_in_scope(session: Session, scope_unit_ids: frozenset[int] | None) -> list[Meeting]:

@@ -8,7 +8,6 @@ from flask import current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from portal.auth.guards import signed_in
 from portal.core.extension import database, db_session, settings
 from portal.meetings import services
 from portal.meetings.forms import CardForm, CheckInForm, CheckOutForm, GuestForm, OverrideForm, SearchForm
@@ -33,7 +32,7 @@ def _page(
         "check_out_form": CheckOutForm(formdata=None, nonce=new_nonce()),
         "guest_form": GuestForm(formdata=None, nonce=new_nonce()),
         "search_form": extra.pop("search_form", None) or SearchForm(formdata=None),
-        "is_manager": may_manage(signed_in(), meeting),
+        "is_manager": may_manage(meeting),
         "candidates": None,
         "guests": services.guests_inside(db_session(), meeting),
         "form_errors": None,
