@@ -312,12 +312,30 @@ def test_guests_are_counted_apart_and_have_no_vote(db_session: Session, door: di
     assert services.live_counts(db_session, meeting).guests == 0
 
 
+def test_name_search_finds_only_people_on_the_meetings_roll(db_session: Session, door: dict) -> None:
+    """A branch's steward does not search the whole party: someone the roll does not list (another
+    branch's member, or one who joined after the freeze) is checked in by card or number instead."""
+    meeting = door["meeting"]
+    visitor = door["visitor"]
+    latecomer = make_member(db_session, branch_id=door["branch"].id, given_name="Joost", family_name="Laat")
+    for person in (visitor, latecomer):
+        found = services.search_members(
+            db_session, meeting=meeting, query=person.family_name, actor=steward()
+        )
+        assert person.member_number not in [candidate.member_number for candidate in found.candidates]
+    lapsed = door["lapsed"]  # on the roll, without a voting right: found, with their status
+    found = services.search_members(db_session, meeting=meeting, query=lapsed.family_name, actor=steward())
+    assert (lapsed.member_number, "lapsed") in [(c.member_number, c.status) for c in found.candidates]
+    by_number = _check_in(db_session, meeting, visitor)
+    assert (by_number.outcome, by_number.signal) == (Outcome.CHECKED_IN, Signal.NO_VOTE)
+    assert Reason.NOT_ON_ROLL in by_number.reasons
+
+
 def test_name_search_narrows_by_postcode_and_birth_year_without_showing_them(
     db_session: Session, door: dict
 ) -> None:
     from datetime import date
 
-    meeting = door["meeting"]
     branch = door["branch"].id
     make_member(
         db_session,
@@ -328,6 +346,7 @@ def test_name_search_narrows_by_postcode_and_birth_year_without_showing_them(
         postcode="1234 AB",
         birth_date=date(1990, 1, 1),
     )
+    meeting = make_frozen_meeting(db_session, org_unit_id=branch)  # its roll lists both Annas
     result = services.search_members(db_session, meeting=meeting, query="anna de vries", actor=steward())
     assert result.same_name_count == 2
     assert all(not hasattr(candidate, "postcode") for candidate in result.candidates)

@@ -190,10 +190,8 @@ def check_in_member(
             inserted = Inserted(row.attendance_id, row.checked_in_at)
     else:
         found, known = find_member(session, meeting, number)
-    if found is None or not known:
-        outcome = Outcome.NOT_A_MEMBER if found is not None else Outcome.UNKNOWN
-        if override_reason:
-            raise NotFound("No member has this member number: an override cannot admit them.")
+
+    def note_refusal(outcome: Outcome, member_id: int | None) -> None:
         log_attempt(
             session,
             meeting=meeting,
@@ -201,8 +199,14 @@ def check_in_member(
             method=method,
             query=member_number,
             outcome=outcome.value,
-            member_id=found.member_id if found else None,
+            member_id=member_id,
         )
+
+    if found is None or not known:
+        outcome = Outcome.NOT_A_MEMBER if found is not None else Outcome.UNKNOWN
+        if override_reason:
+            raise NotFound("No member has this member number: an override cannot admit them.")
+        note_refusal(outcome, found.member_id if found else None)
         return DoorResult(
             outcome=outcome,
             signal=Signal.REFUSED,
@@ -255,15 +259,7 @@ def check_in_member(
             return result_from(earlier, Outcome.CHECKED_IN, replayed=True)
         present = active_presence(session, meeting, found.member_id)
         if present is not None:
-            log_attempt(
-                session,
-                meeting=meeting,
-                actor=actor,
-                method=method,
-                query=member_number,
-                outcome=Outcome.ALREADY_PRESENT.value,
-                member_id=found.member_id,
-            )
+            note_refusal(Outcome.ALREADY_PRESENT, found.member_id)
             return result_from(present, Outcome.ALREADY_PRESENT)
         # The blocking presence was checked out between our insert and our look; try again.
     raise Conflict("The check-in could not be recorded; try again.")

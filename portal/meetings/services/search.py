@@ -1,5 +1,7 @@
-"""Name search at the door: the steward asks for postcode or birth year to tell people apart,
-and the portal filters on them without ever showing them (stewards see number, name and status only)."""
+"""Name search at the door, among the people the meeting's frozen roll lists: a steward finds the
+meeting's own members by name, never the rest of the party (anyone else shows their card or number).
+The steward asks for postcode or birth year to tell people apart, and the portal filters on them
+without ever showing them (stewards see number, name and status only)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,6 @@ class Candidate:
     member_number: str
     name: str
     status: str  # MembershipStatus value
-    on_roll: bool
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ def search_members(
     postcode: str = "",
     birth_year: int | None = None,
 ) -> SearchResult:
-    """Members whose name has every word of `query` (misspellings as a fallback), narrowed by
-    postcode and birth year; the members' own name index does the matching."""
+    """Members on the meeting's roll whose name has every word of `query` (misspellings as a
+    fallback), narrowed by postcode and birth year; the members' own name index does the matching."""
     parsed = parse_name_query((query or "")[:QUERY_MAX])
     if parsed.is_empty:
         return SearchResult((), False, 0)
@@ -77,7 +78,6 @@ def search_members(
             outcome="no_match",
         )
         return SearchResult((), False, 0)
-    found.sort(key=lambda candidate: (not candidate.on_roll, candidate.name))
     first = names.fold(found[0].name)
     same = sum(1 for candidate in found if names.fold(candidate.name) == first)
     return SearchResult(tuple(found[:MAX_RESULTS]), len(found) > MAX_RESULTS, same)
@@ -99,14 +99,13 @@ def _candidates(
             type_coerce(Member.status, String).label("status"),
             Member.postcode,
             Member.birth_date,
-            VoterRollEntry.id.label("entry_id"),
         )
-        .outerjoin(
+        .join(
             VoterRollEntry,
             (VoterRollEntry.member_id == Member.id) & (VoterRollEntry.meeting_id == meeting.id),
         )
         .where(Member.id.in_(matching_ids), Member.removed_at.is_(None))
-        .order_by(Member.sort_name)
+        .order_by(Member.sort_name, Member.id)
         .limit(SCAN_LIMIT)
     )
     found: list[Candidate] = []
@@ -120,7 +119,6 @@ def _candidates(
                 member_number=row.member_number,
                 name=names.display_name(row.given_name, row.infix, row.family_name),
                 status=row.status.lower(),
-                on_roll=row.entry_id is not None,
             )
         )
     return found
