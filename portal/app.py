@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, Response, g, request
+from babel import Locale
+from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,12 +32,19 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 csrf = CSRFProtect()
 
 
-def _select_locale() -> str | None:
-    settings: Settings = g.portal_settings
-    chosen = request.cookies.get("lang")
-    if chosen in settings.locales:
-        return chosen
-    return request.accept_languages.best_match(settings.locales, default=settings.default_locale)
+def _locale_selector(settings: Settings) -> Callable[[], Locale]:
+    """The request's language: the `lang` cookie, else the browser's choice, else the default. Answers
+    with `Locale`s parsed once: given a code, flask-babel parses it (with a file lookup) on every request."""
+    known = {code: Locale.parse(code) for code in settings.locales}
+    fallback = known.get(settings.default_locale) or Locale.parse(settings.default_locale)
+
+    def select() -> Locale:
+        chosen = request.cookies.get("lang", "")
+        if chosen in known:
+            return known[chosen]
+        return known.get(request.accept_languages.best_match(settings.locales) or "", fallback)
+
+    return select
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -85,7 +94,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.before_request
     def start_request() -> None:
-        g.portal_settings = settings
         context.request_id.set(request.headers.get("X-Request-Id", "")[:32] or context.new_request_id())
 
     @app.after_request
@@ -100,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals["url_for_known"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["get_locale"] = get_locale
 
-    Babel(app, locale_selector=_select_locale)
+    Babel(app, locale_selector=_locale_selector(settings))
     csrf.init_app(app)
     security_headers.init_app(app, production=settings.is_production)
     error_pages.init_app(app)

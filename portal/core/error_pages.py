@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -66,6 +66,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Response:
         log.exception("unhandled error in request %s", context.request_id.get())
+        request_session = g.get("db_session")
+        if request_session is not None:
+            try:  # a failed flush leaves the session unusable, and the page's menu reads it
+                request_session.rollback()
+            except Exception:  # the connection itself is gone: the page still renders
+                log.warning("could not roll back the request's session", exc_info=True)
         message = _(
             "Something went wrong on our side. The error has been logged (reference %(ref)s).",
             ref=context.request_id.get(),

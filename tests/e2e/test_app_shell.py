@@ -26,6 +26,24 @@ def test_landing_page_in_english_when_the_browser_asks(client: FlaskClient) -> N
     assert "Welcome to the member portal" in page
 
 
+@pytest.mark.parametrize(
+    ("cookie", "accept", "expected"),
+    [
+        ("en", "nl", "en"),  # the visitor's own choice wins
+        ("klingon", "en-GB,en;q=0.9", "en"),  # an unknown choice falls back to the browser's
+        ("NL", "de-DE,fr;q=0.8", "nl"),  # nothing known: the default
+        ("", "", "nl"),
+    ],
+)
+def test_language_follows_choice_then_browser_then_default(
+    client: FlaskClient, cookie: str, accept: str, expected: str
+) -> None:
+    if cookie:
+        client.set_cookie("lang", cookie)
+    page = client.get("/", headers={"Accept-Language": accept} if accept else {}).get_data(as_text=True)
+    assert f'<html lang="{expected}">' in page
+
+
 def test_language_choice_is_remembered_and_redirects_only_locally(client: FlaskClient) -> None:
     client.get("/")
     token = _csrf_token(client)
@@ -64,6 +82,24 @@ def test_security_headers_on_every_page(client: FlaskClient) -> None:
     assert response.headers["X-Request-Id"]
 
 
+def test_a_header_the_view_sets_is_kept_once_and_the_rest_are_added(settings) -> None:
+    from portal.app import create_app
+
+    app = create_app(settings)
+
+    @app.get("/own-headers")
+    def own_headers() -> tuple[str, int, dict[str, str]]:
+        return "ok", 200, {"cache-control": "private, max-age=60", "X-Frame-Options": "SAMEORIGIN"}
+
+    response = app.test_client().get("/own-headers")
+    assert response.headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Cache-Control" not in app.test_client().get("/").headers  # the landing page may be cached
+    app.extensions["portal"].database.dispose()
+
+
 def test_production_adds_hsts_and_host_cookie(settings) -> None:
     from portal.app import create_app
 
@@ -96,6 +132,31 @@ def test_a_crash_shows_no_stack_trace(app: Flask) -> None:
     assert "secret internals" not in page
     assert "Traceback" not in page
     assert response.headers["X-Request-Id"] in page
+
+
+@pytest.mark.both_backends
+def test_a_crash_after_a_failed_flush_still_shows_the_friendly_page(app: Flask, signed_in_client) -> None:
+    """The error page's menu reads the signed-in account: the request's session is rolled back first,
+    or the page itself would fail on the half-flushed session."""
+    from portal.core.extension import db_session
+    from portal.members.models import OrgUnit
+
+    @app.get("/boom-in-flush")
+    def boom_in_flush() -> str:
+        session = db_session()
+        session.add(OrgUnit())  # no name, kind or level: the flush fails
+        session.flush()
+        return "unreachable"
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client, _ = signed_in_client()
+    response = client.get("/boom-in-flush")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert response.headers["X-Request-Id"] in page
+    assert "Traceback" not in page
+    assert "IntegrityError" not in page
+    assert client.get("/").status_code == 200  # and the next request is served as usual
 
 
 @pytest.mark.both_backends
