@@ -189,7 +189,7 @@ def guests_inside(session: Session, meeting: AnyMeeting) -> list[Attendance]:
 
 
 def recent_attempts(session: Session, meeting: Meeting, limit: int = 20) -> list[CheckInAttempt]:
-    """The latest door look-ups that admitted no one."""
+    """The latest door look-ups without a check-in: failed ones, and members already inside."""
     return list(
         session.scalars(
             select(CheckInAttempt)
