@@ -8,18 +8,27 @@ processes), so it is the one to compare two versions of the check-in path with: 
 alternating, in the same minutes. The Flask test client posts each check-in as the door's script does
 (JSON answer, a new member each time) after 200 warm-up check-ins. The client itself adds a fixed cost,
 so the figure is higher than the view alone. Prints `BENCH checkin_cpu_<backend>` (best and median of
-the rounds) and the wall time per check-in.
+the rounds) and the wall time per check-in; then, over 300 more check-ins, the Python function calls,
+SQL statements and transactions per check-in, which do not move with the host's load
+(`BENCH_PROFILE=<file>` keeps that cProfile data for `python -m pstats`).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import os
+import pstats
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -31,6 +40,40 @@ from checkin_http import SECRET, sign_in_people  # noqa: E402
 from config import Settings  # noqa: E402
 from portal.app import create_app  # noqa: E402
 from portal.meetings.eligibility import UnitScope  # noqa: E402
+
+COUNTED = 300  # check-ins of the counting phase, after the timed rounds
+
+
+def count_work(app: Flask, check_in: Callable[[int], None], times: int) -> tuple[float, float, float]:
+    """Per check-in: Python function calls (cProfile's count, the client's share included), SQL
+    statements and committed transactions. Unlike times, these do not move with the host's load, so
+    they show what a change to the hot path removed even on a noisy machine."""
+    engine = app.extensions["portal"].database.engine
+    statements = transactions = 0
+
+    def on_statement(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    def on_commit(*_args: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    profile = cProfile.Profile()
+    try:
+        profile.enable()
+        for index in range(times):
+            check_in(index)
+        profile.disable()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+    if os.environ.get("BENCH_PROFILE"):
+        profile.dump_stats(os.environ["BENCH_PROFILE"])  # for `python -m pstats`
+    calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+    return calls / times, statements / times, transactions / times
 
 
 def run(backend: str, members: int, checkins: int, rounds: int) -> None:
@@ -87,6 +130,14 @@ def run(backend: str, members: int, checkins: int, rounds: int) -> None:
             bench(f"checkin_cpu_best_{target.backend}", min(cpu), "ms", size)
             bench(f"checkin_cpu_median_{target.backend}", statistics.median(cpu), "ms", size)
             bench(f"checkin_wall_median_{target.backend}", statistics.median(wall), "ms", size)
+            counted = COUNTED
+            calls, statements, transactions = count_work(
+                app, lambda index: check_in(200 + rounds * checkins + index), counted
+            )
+            size = f"{members}_members/{counted}_check-ins/test_client"
+            bench(f"checkin_python_calls_{target.backend}", calls, "calls_per_check-in", size)
+            bench(f"checkin_statements_{target.backend}", statements, "statements_per_check-in", size)
+            bench(f"checkin_transactions_{target.backend}", transactions, "transactions_per_check-in", size)
             app.extensions["portal"].database.dispose()
         finally:
             if database is not None:
@@ -101,8 +152,10 @@ def main() -> None:
     parser.add_argument("--checkins", type=int, default=1_000, help="check-ins per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if 200 + args.rounds * args.checkins > args.members:
-        parser.error("--members must exceed 200 + rounds × checkins (each check-in is a new member)")
+    if 200 + args.rounds * args.checkins + COUNTED > args.members:
+        parser.error(
+            f"--members must exceed 200 + rounds × checkins + {COUNTED} (each check-in is a new member)"
+        )
     for backend in ["sqlite", "pg"] if args.db == "both" else [args.db]:
         run("sqlite" if backend == "sqlite" else "postgresql", args.members, args.checkins, args.rounds)
 

@@ -275,23 +275,26 @@ async def load_run(
     ]
     start = time.perf_counter() + 0.5
     began = time.perf_counter()
+    start_clock = time.time() + (start - began)  # wall clock of `start`, to line the timeline up with logs
     await send_all()
     elapsed = time.perf_counter() - start
     stop.set()
     await asyncio.gather(*poll_tasks)
     if os.environ.get("BENCH_TIMELINE"):
-        print_timeline(timeline)
+        print_timeline(timeline, start_clock)
     return latencies, statuses, poll_latencies, elapsed, time.perf_counter() - began
 
 
-def print_timeline(timeline: list[tuple[float, float]]) -> None:
-    """Per second of the run: requests due, p50 and max latency (to see when a stall happened)."""
+def print_timeline(timeline: list[tuple[float, float]], start_clock: float) -> None:
+    """Per second of the run: requests due, p50 and max latency (to see when a stall happened), with the
+    second's UTC wall clock to compare with the database's or the machine's own logs."""
     seconds: dict[int, list[float]] = {}
     for due, latency in timeline:
         seconds.setdefault(int(due), []).append(latency)
     for second, values in sorted(seconds.items()):
+        clock = time.strftime("%H:%M:%S", time.gmtime(start_clock + second))
         print(
-            f"# t={second:3d}s n={len(values):4d} p50={percentile(values, 0.5) * 1000:7.1f} ms "
+            f"# t={second:3d}s {clock} n={len(values):4d} p50={percentile(values, 0.5) * 1000:7.1f} ms "
             f"max={max(values) * 1000:7.1f} ms",
             flush=True,
         )
