@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Environment = Literal["development", "test", "production"]
 CrmAdapterName = Literal["civicrm", "tryton"]
@@ -160,6 +161,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     default_locale = _text(environ, "DEFAULT_LOCALE", "nl")
     if default_locale not in locales:
         raise SettingsError(f"{PREFIX}DEFAULT_LOCALE {default_locale!r} is not in {PREFIX}LOCALES")
+    timezone = _text(environ, "TIMEZONE", "Europe/Amsterdam")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{PREFIX}TIMEZONE must be an IANA zone such as Europe/Oslo, got {timezone!r}"
+        ) from None
     return Settings(
         environment=environment,  # type: ignore[arg-type]
         secret_key=secret_key,
@@ -168,7 +176,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=_text(environ, "BASE_URL", "http://127.0.0.1:5000"),
         default_locale=default_locale,
         locales=locales,
-        timezone=_text(environ, "TIMEZONE", "Europe/Amsterdam"),
+        timezone=timezone,
         trusted_proxy_count=_integer(environ, "TRUSTED_PROXY_COUNT", 0),
         crm_adapter=crm_adapter,  # type: ignore[arg-type]
         crm_url=_text(environ, "CRM_URL", "http://127.0.0.1:8765").rstrip("/"),

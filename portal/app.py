@@ -19,7 +19,7 @@ from portal import jobs
 from portal.admin import views as admin_views
 from portal.auth import views as auth_views
 from portal.core import cli as db_cli
-from portal.core import context, error_pages, security_headers
+from portal.core import clock, context, error_pages, security_headers
 from portal.core.database import Database
 from portal.core.events import EventBus
 from portal.core.extension import PortalState, install
@@ -50,6 +50,7 @@ def _locale_selector(settings: Settings) -> Callable[[], Locale]:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build a portal app; tests pass their own `Settings`, everything else reads the environment."""
     settings = settings or load_settings()
+    clock.use_local_zone(settings.timezone)  # a meeting's day is its day on the portal's wall clock
     app = Flask(
         "portal",
         instance_path=str(settings.instance_path),

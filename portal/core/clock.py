@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+# The portal's wall clock (Settings.timezone; create_app sets it). A meeting's calendar day is its day here:
+# an ALV that starts at 00:30 in Amsterdam is on that day, though it is still the day before in UTC.
+_local_zone = ZoneInfo("Europe/Amsterdam")
 
 
 def utcnow() -> datetime:
@@ -13,6 +18,17 @@ def utcnow() -> datetime:
 def today() -> date:
     """Today's date in UTC (the portal's dates are calendar dates from the CRM)."""
     return utcnow().date()
+
+
+def use_local_zone(name: str) -> None:
+    """Set the portal's wall-clock zone (an IANA name such as 'Europe/Oslo')."""
+    global _local_zone
+    _local_zone = ZoneInfo(name)
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day a moment falls on, on the portal's wall clock (a naive moment is UTC)."""
+    return as_utc(moment).astimezone(_local_zone).date()
 
 
 def as_utc(moment: datetime) -> datetime:

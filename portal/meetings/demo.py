@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.core.actors import Actor
-from portal.core.clock import utcnow
+from portal.core.clock import local_date, utcnow
 from portal.core.database import Database
 from portal.meetings.models import Meeting
 from portal.meetings.services.freeze import freeze_roll
@@ -53,15 +53,16 @@ def create_demo_meeting(app: Flask) -> Meeting | None:
         if existing is not None:
             return existing
         now = utcnow()
+        starts_at = now - timedelta(hours=1)
         meeting = create_meeting(
             session,
             draft=MeetingDraft(
                 org_unit_id=member.branch_id,
                 title=title,
                 place="Partijbureau, Den Haag",
-                starts_at=now - timedelta(hours=1),
+                starts_at=starts_at,
                 ends_at=now + timedelta(hours=8),
-                cutoff_date=now.date(),
+                cutoff_date=local_date(starts_at),  # the meeting's day; just after midnight not today's
             ),
             actor=DEMO_ACTOR,
         )

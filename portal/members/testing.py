@@ -68,7 +68,7 @@ def make_member(session: Session, **overrides: Any) -> Member:
         "birth_date": date(1980, 5, 17),
         "status": MembershipStatus.CURRENT,
         "member_since": date(2015, 1, 1),
-        "dues_paid_through": date(2026, 12, 31),
+        "dues_paid_through": clock.utcnow().date() + timedelta(days=365),
         "interests": [],
         "competences": [],
     }

@@ -1,12 +1,13 @@
 """Meetings and the voter roll: freezing at the cut-off, and later replica changes flagged for the chair."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit.models import AuditEntry
+from portal.core import clock
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.meetings import services
@@ -33,7 +34,9 @@ def party(db_session: Session) -> dict:
             status=MembershipStatus.LAPSED,
             member_until=today - timedelta(days=60),
         ),
-        "unpaid": make_member(db_session, branch_id=branch.id, dues_paid_through=today - timedelta(days=1)),
+        "unpaid": make_member(  # a week back: the meeting began an hour ago, just after midnight yesterday
+            db_session, branch_id=branch.id, dues_paid_through=today - timedelta(days=7)
+        ),
         "newcomer": make_member(db_session, branch_id=branch.id, member_since=today - timedelta(days=20)),
         "elsewhere": make_member(db_session, branch_id=make_org_unit(db_session).id),
         "gone": make_member(
@@ -125,6 +128,40 @@ def test_freeze_lists_who_may_vote_and_why_not(db_session: Session, party: dict)
     audit = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "meetings.freeze_roll"))
     assert audit is not None
     assert audit.changes["eligible"] == [None, 3]
+
+
+def test_a_meeting_just_after_midnight_is_on_its_local_day(
+    db_session: Session, party: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ALV that starts at 00:30 in Amsterdam on 15 March is still 14 March in UTC: the cut-off may be
+    the 15th, and dues paid through the 14th no longer cover it."""
+    monkeypatch.setattr(clock, "_local_zone", clock._local_zone)  # restored after the test
+    clock.use_local_zone("Europe/Amsterdam")
+    starts_at = datetime(2027, 3, 14, 23, 30, tzinfo=UTC)  # 00:30 CET on the 15th
+    assert clock.local_date(starts_at) == date(2027, 3, 15)
+    draft = services.MeetingDraft(
+        org_unit_id=party["branch"].id,
+        title="Nachtelijke ALV",
+        place="Utrecht",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        cutoff_date=date(2027, 3, 15),
+    )
+    meeting = services.create_meeting(db_session, draft=draft, actor=CHAIR)  # the 15th is not after it
+    late = make_member(db_session, branch_id=party["branch"].id, dues_paid_through=date(2027, 3, 14))
+    paid = make_member(db_session, branch_id=party["branch"].id, dues_paid_through=date(2027, 3, 15))
+    meeting.rule_dues_paid = True
+    services.freeze_roll(db_session, meeting=meeting, actor=CHAIR)
+    entries = _entries(db_session, meeting)
+    assert entries[late.id].reasons == "dues_unpaid"
+    assert entries[paid.id].may_vote
+    with pytest.raises(ValidationFailed) as error:
+        services.create_meeting(
+            db_session,
+            draft=services.MeetingDraft(**{**draft.as_values(), "cutoff_date": date(2027, 3, 16)}),
+            actor=CHAIR,
+        )
+    assert set(error.value.fields) == {"cutoff_date"}
 
 
 def test_unit_scope_any_lists_the_whole_party(db_session: Session, party: dict) -> None:

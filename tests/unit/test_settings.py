@@ -69,3 +69,12 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         settings.secret_key = "other"  # type: ignore[misc]
     assert settings.replace(smtp_port=2525).smtp_port == 2525
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", ""])
+def test_an_unknown_time_zone_is_refused_at_start(tmp_path: Path, zone: str) -> None:
+    with pytest.raises(SettingsError, match="PORTAL_TIMEZONE"):
+        load_settings({"PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_TIMEZONE": zone})
+    assert load_settings(
+        {"PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_TIMEZONE": "Europe/Oslo"}
+    ).timezone == ("Europe/Oslo")

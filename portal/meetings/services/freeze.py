@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit.services import record_change
 from portal.core.actors import Actor
-from portal.core.clock import utcnow
+from portal.core.clock import local_date, utcnow
 from portal.core.errors import Conflict
 from portal.meetings import eligibility
 from portal.meetings.eligibility import MeetingFacts, UnitScope
@@ -46,7 +46,7 @@ def meeting_facts(session: Session, meeting: Meeting) -> MeetingFacts:
     else:
         units = frozenset()
     return MeetingFacts(
-        cutoff_date=meeting.cutoff_date, meeting_date=meeting.starts_at.date(), unit_ids=units
+        cutoff_date=meeting.cutoff_date, meeting_date=local_date(meeting.starts_at), unit_ids=units
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit.services import record_change
 from portal.core.actors import Actor
-from portal.core.clock import utcnow
+from portal.core.clock import local_date, utcnow
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.meetings import eligibility, quorum
 from portal.meetings.access import StewardAccess, steward_access
@@ -66,7 +66,7 @@ def validate_draft(draft: MeetingDraft) -> dict[str, str]:
         problems["place"] = "The place may have at most 200 characters."
     if draft.ends_at <= draft.starts_at:
         problems["ends_at"] = "The meeting must end after it starts."
-    if draft.cutoff_date > draft.starts_at.date():
+    if draft.cutoff_date > local_date(draft.starts_at):
         problems["cutoff_date"] = "The cut-off date cannot lie after the meeting."
     if not 0 <= draft.rule_min_membership_days <= 36500:
         problems["rule_min_membership_days"] = "The minimum membership age is a number of days from 0."
