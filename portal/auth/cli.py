@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -14,7 +14,7 @@ from portal.auth.roles import Role
 from portal.auth.services.grants import grant_role, recompute_grants
 from portal.auth.services.sessions import purge_sessions
 from portal.core.actors import Actor
-from portal.core.clock import utcnow
+from portal.core.clock import local_midnight, utcnow
 from portal.core.extension import database
 from portal.members.models import Member
 
@@ -43,7 +43,7 @@ def grant_admin(member_number: str, until: datetime, reason: str) -> None:
             member=member,
             role=Role.ADMIN,
             scope_unit_id=None,
-            ends_at=datetime.combine(until.date(), time(0), tzinfo=UTC),
+            ends_at=local_midnight(until.date()),
             reason=reason,
             actor=CLI_ACTOR,
             now=utcnow(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 # The portal's wall clock (Settings.timezone; create_app sets it). A meeting's calendar day is its day here:
@@ -16,8 +16,9 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    """Today's date in UTC (the portal's dates are calendar dates from the CRM)."""
-    return utcnow().date()
+    """Today on the portal's wall clock: the day the CRM's calendar dates (positions, dues, birthdays) are
+    compared with. Between midnight and 01:00/02:00 in Amsterdam, UTC still says yesterday."""
+    return local_date(utcnow())
 
 
 def use_local_zone(name: str) -> None:
@@ -29,6 +30,11 @@ def use_local_zone(name: str) -> None:
 def local_date(moment: datetime) -> date:
     """The calendar day a moment falls on, on the portal's wall clock (a naive moment is UTC)."""
     return as_utc(moment).astimezone(_local_zone).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The moment `day` begins on the portal's wall clock, as UTC."""
+    return datetime.combine(day, time(0), tzinfo=_local_zone).astimezone(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:

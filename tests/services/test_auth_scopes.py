@@ -6,7 +6,7 @@ field policy expects (the field half of the matrix is tests/unit/test_field_visi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from portal.auth.scopes import access_to_member, current_roles, members_in_scope
 from portal.auth.services.grants import grant_role, recompute_grants
 from portal.auth.testing import make_account, make_org_tree, sign_in
 from portal.core.actors import Actor
+from portal.core.clock import local_midnight
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.members.models import Member, MembershipStatus, Position, PositionFunction
 from portal.members.testing import make_member
@@ -101,6 +102,17 @@ def _position(db_session, member, unit_id, function, **extra) -> Position:  # ty
     return position
 
 
+def test_a_position_starting_today_counts_from_local_midnight(app, db_session, tree) -> None:  # type: ignore[no-untyped-def]
+    """At 00:30 on 15 March in Amsterdam (23:30 UTC on the 14th) a chair whose term begins on the 15th
+    is on the board already."""
+    chair = make_member(db_session, branch_id=tree.branch.id)
+    _position(db_session, chair, tree.branch.id, PositionFunction.CHAIR, start_date=date(2027, 3, 15))
+    half_past_midnight = datetime(2027, 3, 14, 23, 30, tzinfo=UTC)
+    assert recompute_grants(db_session, now=half_past_midnight - timedelta(hours=1), actor=ACTOR).added == 0
+    assert recompute_grants(db_session, now=half_past_midnight, actor=ACTOR).added == 1
+    assert current_roles(db_session, chair.id, half_past_midnight) == {Role.BRANCH_BOARD}
+
+
 def test_grants_follow_positions_and_end_with_them(app, db_session, tree) -> None:  # type: ignore[no-untyped-def]
     chair = make_member(db_session, branch_id=tree.branch.id)
     account, _ = make_account(db_session, chair, keys=app.extensions["auth_keys"])
@@ -116,7 +128,11 @@ def test_grants_follow_positions_and_end_with_them(app, db_session, tree) -> Non
         position.id,
     )
     assert grant.ends_at is not None
-    assert grant.ends_at.date() == (NOW + timedelta(days=11)).date()  # ends by itself
+    # ends by itself, at the end of the position's last day in Amsterdam (23:00 or 22:00 UTC)
+    assert grant.ends_at == local_midnight(position.end_date + timedelta(days=1))
+    last_evening = grant.ends_at - timedelta(minutes=30)
+    assert current_roles(db_session, chair.id, last_evening) == {Role.BRANCH_BOARD}
+    assert current_roles(db_session, chair.id, last_evening + timedelta(hours=1)) == frozenset()
     assert recompute_grants(db_session, now=NOW, actor=ACTOR).added == 0  # idempotent
     assert current_roles(db_session, chair.id, NOW + timedelta(days=12)) == frozenset()
     chair.status = MembershipStatus.LAPSED

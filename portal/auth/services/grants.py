@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from portal.auth.notices import _
 from portal.auth.roles import DerivedGrant, PositionFacts, Role, derive_grants
 from portal.auth.services.sessions import OFFICER_IDLE, end_account_sessions, set_idle_for_account
 from portal.core.actors import Actor
+from portal.core.clock import local_date, local_midnight
 from portal.core.errors import PermissionDenied, ValidationFailed
 from portal.members.models import Member, OrgUnit, Position
 
@@ -33,8 +34,8 @@ class GrantChanges:
 
 
 def _end_of(day: date | None) -> datetime | None:
-    """A position ending on `day` holds through that whole day."""
-    return None if day is None else datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+    """A position ending on `day` holds through that whole day on the portal's wall clock."""
+    return None if day is None else local_midnight(day + timedelta(days=1))
 
 
 def _candidates(session: Session, now: datetime) -> set[int]:
@@ -87,7 +88,7 @@ def recompute_grants(
         for member_id in chunk:
             member = members.get(member_id)
             is_member = member is not None and member.removed_at is None and member.status.is_member
-            desired = derive_grants(facts.get(member_id, []), is_member=is_member, today=now.date())
+            desired = derive_grants(facts.get(member_id, []), is_member=is_member, today=local_date(now))
             _apply(
                 session, member_id, desired, open_grants[member_id], is_member, now, changes, audit, gaining
             )

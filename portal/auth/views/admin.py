@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -27,7 +25,7 @@ from portal.auth.services.grants import end_grant, grant_role
 from portal.auth.services.sessions import end_account_sessions
 from portal.auth.services.terms import publish_terms, unaccepted_by_branch
 from portal.auth.views.common import blueprint, role_label
-from portal.core.clock import utcnow
+from portal.core.clock import local_midnight, utcnow
 from portal.core.errors import DomainError
 from portal.core.extension import db_session
 from portal.members.models import Member, OrgUnit, OrgUnitKind
@@ -108,7 +106,7 @@ def admin_grants() -> ResponseReturnValue:
                     member=member,
                     role=Role(form.role.data),
                     scope_unit_id=int(form.scope_unit_id.data) if form.scope_unit_id.data else None,
-                    ends_at=datetime.combine(ends_on, time(0), tzinfo=UTC),
+                    ends_at=local_midnight(ends_on),
                     reason=form.reason.data or "",
                     actor=current_actor(),
                     now=utcnow(),

@@ -91,6 +91,9 @@ def function_label(function: object) -> str:
 
 
 @blueprint.app_template_filter("auth_time")
-def local_time(moment: datetime | None) -> str:
-    """A moment in the portal's time zone, e.g. '3 dec. 2026 14:05'."""
+def local_time(moment: datetime | str | None) -> str:
+    """A moment (or its ISO text, as the sync status has it) in the portal's time zone, e.g. '3 dec. 2026
+    14:05'."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment) if moment else None
     return "" if moment is None else format_datetime(moment, "d MMM yyyy HH:mm")

@@ -18,7 +18,7 @@ from portal.meetings.eligibility import decode
 from portal.meetings.forms import ConfirmForm, SnapshotForm
 from portal.meetings.guards import actor, manager_required
 from portal.meetings.models import Attendance, AttendeeKind, Meeting, PresenceSnapshot
-from portal.meetings.views.local_time import clock, day, when
+from portal.meetings.views.local_time import clock, day, utc_to_local, when
 from portal.meetings.views.web import blueprint
 
 PDF, CSV = "application/pdf", "text/csv; charset=utf-8"
@@ -145,7 +145,7 @@ def _file(
         db_session(), meeting=meeting, what=what, file_format=file_format, rows=len(rows), actor=actor()
     )
     db_session().commit()
-    name = f"{what}-{meeting.id}-{utcnow():%Y%m%d-%H%M}"
+    name = f"{what}-{meeting.id}-{utc_to_local(utcnow()):%Y%m%d-%H%M}"  # the chair's wall clock
     if file_format == "csv":
         return download(exports.to_csv(headings, rows), filename=f"{name}.csv", mimetype=CSV)
     lines = [
