@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import requests
 
@@ -70,7 +71,8 @@ def main() -> None:
     settings = load_settings()
     instance = settings.instance_path
     crm_port = settings.crm_url.rsplit(":", 1)[-1]
-    refuse_taken_ports([int(crm_port), settings.smtp_port, 5000])
+    portal_port = urlsplit(settings.base_url).port or 5000  # PORTAL_BASE_URL=http://127.0.0.1:5050 moves it
+    refuse_taken_ports([int(crm_port), settings.smtp_port, portal_port])
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Ledenportaal demo — instance folder {instance}")
     schema.upgrade(settings.database_url)
@@ -120,8 +122,8 @@ def main() -> None:
         accounts = instance / "demo_accounts.json"
         if accounts.exists():
             print(f"  demo accounts {accounts}")
-        print("  portal        http://127.0.0.1:5000  (Ctrl-C stops everything)")
-        app.run(host="127.0.0.1", port=5000, debug=False, use_reloader=False, threaded=True)
+        print(f"  portal        http://127.0.0.1:{portal_port}  (Ctrl-C stops everything)")
+        app.run(host="127.0.0.1", port=portal_port, debug=False, use_reloader=False, threaded=True)
     except KeyboardInterrupt:
         pass
     finally:
