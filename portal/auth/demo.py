@@ -22,6 +22,7 @@ from portal.auth.models import Account
 from portal.auth.roles import Role
 from portal.auth.services.grants import grant_role, recompute_grants
 from portal.auth.services.terms import current_terms, publish_terms
+from portal.core import clock
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.database import Database
@@ -66,7 +67,7 @@ def _pick(
     if function is None:
         query = query.where(~exists().where(Position.member_id == Member.id))
     else:
-        today = utcnow().date()
+        today = clock.today()
         query = query.where(
             exists()
             .where(

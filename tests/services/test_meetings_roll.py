@@ -83,7 +83,7 @@ def test_create_meeting_validates_and_is_audited(db_session: Session, party: dic
         place="x" * 201,
         starts_at=now,
         ends_at=now - timedelta(hours=1),
-        cutoff_date=(now + timedelta(days=1)).date(),
+        cutoff_date=(now + timedelta(days=2)).date(),  # after the meeting on any wall clock
         retention_days=0,
         quorum_kind=QuorumKind.SHARE_OF_ELIGIBLE,
         quorum_numerator=3,
