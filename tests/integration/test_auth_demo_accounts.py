@@ -68,4 +68,9 @@ def test_demo_accounts_sign_in_with_their_published_secrets(crm_settings: Settin
         )
         sign_in(client, credentials)
         assert client.get("/security").status_code == 200
+    again = create_demo_accounts(app)  # `make demo` started a second time on the same instance
+    assert [person["member_number"] for person in again] == [person["member_number"] for person in saved]
+    with database.session() as session:
+        admin_grants = session.scalars(select(RoleGrant).where(RoleGrant.role == Role.ADMIN)).all()
+    assert len(admin_grants) == 1
     database.dispose()
