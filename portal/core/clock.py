@@ -27,6 +27,11 @@ def use_local_zone(name: str) -> None:
     _local_zone = ZoneInfo(name)
 
 
+def local_zone() -> ZoneInfo:
+    """The portal's wall-clock zone."""
+    return _local_zone
+
+
 def local_date(moment: datetime) -> date:
     """The calendar day a moment falls on, on the portal's wall clock (a naive moment is UTC)."""
     return as_utc(moment).astimezone(_local_zone).date()

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_datetime
 
-from portal.core.extension import settings
+from portal.core.clock import local_zone
 
 
 def local_to_utc(moment: datetime) -> datetime:
     """A wall-clock time typed in the portal's time zone, as UTC."""
-    return moment.replace(tzinfo=ZoneInfo(settings().timezone)).astimezone(UTC)
+    return moment.replace(tzinfo=local_zone()).astimezone(UTC)
 
 
 def utc_to_local(moment: datetime) -> datetime:
     """A stored UTC time on the portal's wall clock (naive, for form fields)."""
-    return moment.astimezone(ZoneInfo(settings().timezone)).replace(tzinfo=None)
+    return moment.astimezone(local_zone()).replace(tzinfo=None)
 
 
 def clock(moment: datetime | None) -> str:
@@ -26,7 +25,7 @@ def clock(moment: datetime | None) -> str:
     if moment is None:
         return ""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(ZoneInfo(settings().timezone)).strftime("%H:%M")  # ZoneInfo caches zones
+    return aware.astimezone(local_zone()).strftime("%H:%M")
 
 
 def when(moment: datetime | None) -> str:
