@@ -12,7 +12,7 @@ from portal.auth.crypto import AuthKeys
 from portal.auth.services.grants import recompute_grants
 from portal.auth.services.terms import expires_soon
 from portal.auth.views import account, admin, officers, security, sign_in
-from portal.auth.views.common import blueprint
+from portal.auth.views.web import blueprint
 from portal.auth.web_session import ServerSessionInterface
 from portal.core.actors import Actor
 from portal.core.clock import utcnow

@@ -11,7 +11,7 @@ from portal.auth.forms import LinkRequestForm, NewPasswordForm
 from portal.auth.guards import client_info, public, sign_in_flow
 from portal.auth.mail import send_notices
 from portal.auth.services.accounts import find_password_link, request_password_link, set_password_from_link
-from portal.auth.views.common import blueprint, ip_limits, login_session_row, web_session
+from portal.auth.views.web import blueprint, ip_limits, login_session_row, web_session
 from portal.core.clock import utcnow
 from portal.core.errors import NotFound, ValidationFailed
 from portal.core.extension import db_session

@@ -24,7 +24,7 @@ from portal.auth.services.factors import reset_second_factor
 from portal.auth.services.grants import end_grant, grant_role
 from portal.auth.services.sessions import end_account_sessions
 from portal.auth.services.terms import publish_terms, unaccepted_by_branch
-from portal.auth.views.common import blueprint, role_label
+from portal.auth.views.web import blueprint, role_label
 from portal.core.clock import local_midnight, utcnow
 from portal.core.errors import DomainError
 from portal.core.extension import db_session

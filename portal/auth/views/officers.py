@@ -14,7 +14,7 @@ from portal.auth.guards import client_info, current_account, current_actor, offi
 from portal.auth.models import GrantSource
 from portal.auth.scopes import current_grants, unit_ids_in_scope
 from portal.auth.services.terms import accept_terms, terms_status
-from portal.auth.views.common import blueprint, safe_next
+from portal.auth.views.web import blueprint, safe_next
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict
 from portal.core.extension import db_session

@@ -31,7 +31,7 @@ from portal.auth.services.factors import (
 from portal.auth.services.reauth import confirm_identity
 from portal.auth.services.sign_in import Step, complete_sign_in
 from portal.auth.views.account import password_message
-from portal.auth.views.common import blueprint, keys, login_session_row, safe_next, web_session
+from portal.auth.views.web import blueprint, keys, login_session_row, safe_next, web_session
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import PermissionDenied, ValidationFailed

@@ -19,7 +19,7 @@ from portal.auth.services.factors import (
 )
 from portal.auth.services.sessions import end_session
 from portal.auth.services.sign_in import Outcome, Step, pending_account, sign_in_with_password
-from portal.auth.views.common import blueprint, ip_limits, keys, login_session_row, safe_next, web_session
+from portal.auth.views.web import blueprint, ip_limits, keys, login_session_row, safe_next, web_session
 from portal.core.clock import utcnow
 from portal.core.errors import PermissionDenied
 from portal.core.extension import db_session, settings

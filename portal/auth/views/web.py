@@ -1,4 +1,5 @@
-"""What the auth views share: the blueprint, keys, the login session row, safe `next` targets."""
+"""The auth blueprint and what its views share about requests: keys, the login session row, safe `next`
+targets, and the role, function and time labels its templates use."""
 
 from __future__ import annotations
 

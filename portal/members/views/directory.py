@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth.guards import sign_in_required
-from portal.auth.views.common import function_label
+from portal.auth.views.web import function_label
 from portal.core.clock import today
 from portal.core.errors import NotFound, ValidationFailed
 from portal.core.extension import db_session

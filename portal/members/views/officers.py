@@ -22,7 +22,7 @@ from portal.auth.guards import (
 )
 from portal.auth.roles import Role
 from portal.auth.scopes import roles_over_unit, unit_ids_in_scope
-from portal.auth.views.common import function_label
+from portal.auth.views.web import function_label
 from portal.core.clock import today
 from portal.core.downloads import download
 from portal.core.errors import NotFound, ValidationFailed
