@@ -40,6 +40,16 @@ uit het lidmaatschap van een politieke partij blijkt iemands politieke voorkeur 
 3. Download of print niet meer dan nodig, en vernietig het als u het niet meer nodig hebt.
 4. Meld een verloren telefoon of laptop, of een vermoedelijk lek, meteen bij de ledenadministratie.
 """
+DEMO_TERMS_EN = """# Code of conduct for officers
+
+In the member portal you see other members' data. These are special categories of personal data:
+membership of a political party reveals a person's political opinions (GDPR Article 9).
+
+1. Use the data only for your task in the party.
+2. Share it with no one who does not need it for their own task.
+3. Download or print no more than you need, and destroy it when you no longer need it.
+4. Report a lost phone or laptop, or a suspected leak, to the membership administration at once.
+"""
 # role label, position function and unit kind (None: a member without positions), password
 DEMO_PEOPLE: tuple[tuple[str, PositionFunction | None, OrgUnitKind | None, str], ...] = (
     ("member", None, None, "paarse kraanvogel boven de polder"),
@@ -128,6 +138,8 @@ def create_demo_accounts(app: Flask) -> list[dict[str, Any]]:
                 requires_reacceptance=True,
                 actor=DEMO_ACTOR,
                 now=now,
+                language="nl",
+                translations={"en": ("Code of conduct for officers", DEMO_TERMS_EN)},
             )
         taken: set[int] = set()
         for label, function, kind, password in DEMO_PEOPLE:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -81,12 +83,37 @@ class AcceptTermsForm(FlaskForm):
 
 
 class PublishTermsForm(FlaskForm):
-    """Publish a new version of the terms."""
+    """Publish a new version of the terms; `publish_terms_form` adds a title and text per translation."""
 
     version = StringField(_l("Version"), [DataRequired(_REQUIRED), Length(max=40)])
     title = StringField(_l("Title"), [DataRequired(_REQUIRED), Length(max=200)])
     body_markdown = TextAreaField(_l("Text (Markdown)"), [DataRequired(_REQUIRED), Length(max=100_000)])
     requires_reacceptance = BooleanField(_l("Every officer must accept this version again"), default=True)
+
+    translation_languages: tuple[str, ...] = ()
+
+    def translations(self) -> dict[str, tuple[str, str]]:
+        """Each translation language's (title, text) as typed, empty when left blank."""
+        return {
+            language: (self[f"title_{language}"].data or "", self[f"body_markdown_{language}"].data or "")
+            for language in self.translation_languages
+        }
+
+
+def publish_terms_form(original: str, languages: Sequence[str]) -> PublishTermsForm:
+    """The publishing form with an optional title and text for each of the portal's other languages."""
+
+    class WithTranslations(PublishTermsForm):
+        translation_languages = tuple(language for language in languages if language != original)
+
+    for language in WithTranslations.translation_languages:
+        setattr(WithTranslations, f"title_{language}", StringField(_l("Title"), [Length(max=200)]))
+        setattr(
+            WithTranslations,
+            f"body_markdown_{language}",
+            TextAreaField(_l("Text (Markdown)"), [Length(max=100_000)]),
+        )
+    return WithTranslations()
 
 
 class GrantForm(FlaskForm):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     and_,
     or_,
 )
@@ -248,7 +249,8 @@ class RoleGrant(Base):
 
 
 class TermsVersion(Base):
-    """A published version of the officers' terms (Markdown, rendered with markdown-it `js-default`)."""
+    """A published version of the officers' terms (Markdown, rendered with markdown-it `js-default`), in
+    the language it was written in: that text is the binding one, translations are a courtesy."""
 
     __tablename__ = "terms_versions"
 
@@ -256,9 +258,27 @@ class TermsVersion(Base):
     version: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     body_markdown: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(10), server_default="nl")
     published_at: Mapped[datetime]
     requires_reacceptance: Mapped[bool] = mapped_column(default=True)
     published_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+    translations: Mapped[list[TermsTranslation]] = relationship(
+        order_by="TermsTranslation.language", lazy="selectin"
+    )
+
+
+class TermsTranslation(Base):
+    """A version's text in another of the portal's languages, published with it and never changed."""
+
+    __tablename__ = "terms_translations"
+    __table_args__ = (UniqueConstraint("terms_version_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terms_version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"))
+    language: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    body_markdown: Mapped[str] = mapped_column(Text)
 
 
 class TermsAcceptance(Base):
@@ -274,5 +294,6 @@ class TermsAcceptance(Base):
     expires_at: Mapped[datetime]
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    language: Mapped[str] = mapped_column(String(10), server_default="")  # the text shown; "" before 0007
 
     terms_version: Mapped[TermsVersion] = relationship()

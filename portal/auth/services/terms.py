@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from audit.services import record_change
-from portal.auth.models import Account, RoleGrant, TermsAcceptance, TermsVersion
+from portal.auth.models import Account, RoleGrant, TermsAcceptance, TermsTranslation, TermsVersion
 from portal.auth.notices import _
 from portal.auth.services.sessions import ClientInfo
 from portal.core.actors import Actor
@@ -41,6 +42,26 @@ class TermsStatus:
 def expires_soon(valid_until: datetime, now: datetime) -> bool:
     """An acceptance valid until `valid_until` is within the 30-day warning period at `now`."""
     return valid_until - now <= WARN_BEFORE
+
+
+@dataclass(frozen=True)
+class TermsText:
+    """The text of a version to show in one language: its translation when there is one, else the
+    original, with the language it is in (for the page's `lang`) and whether it is the binding text."""
+
+    title: str
+    body_markdown: str
+    language: str
+    is_original: bool
+
+
+def text_in(version: TermsVersion, language: str) -> TermsText:
+    """`version` in `language` if it was written or translated in it, else in its own language."""
+    if language != version.language:
+        for translation in version.translations:
+            if translation.language == language:
+                return TermsText(translation.title, translation.body_markdown, language, False)
+    return TermsText(version.title, version.body_markdown, version.language, True)
 
 
 def current_terms(session: Session) -> TermsVersion | None:
@@ -94,12 +115,21 @@ def accepted_until(session: Session, account_id: int, now: datetime) -> datetime
 
 
 def accept_terms(
-    session: Session, *, account: Account, version_id: int, client: ClientInfo, actor: Actor, now: datetime
+    session: Session,
+    *,
+    account: Account,
+    version_id: int,
+    client: ClientInfo,
+    actor: Actor,
+    now: datetime,
+    language: str = "",
 ) -> TermsAcceptance:
-    """Record that the account accepted the current version (version, UTC time, IP, user agent)."""
+    """Record that the account accepted the current version (version, UTC time, IP, user agent, and the
+    language of the text they read: `language` as the page showed it, see `text_in`)."""
     current = current_terms(session)
     if current is None or current.id != version_id:
         raise Conflict(_("These terms have been replaced; read the current version."))
+    read = text_in(current, language).language if language else ""
     acceptance = TermsAcceptance(
         account_id=account.id,
         terms_version_id=current.id,
@@ -107,6 +137,7 @@ def accept_terms(
         expires_at=now + ACCEPTANCE_VALIDITY,
         ip=client.ip[:45],
         user_agent=client.user_agent[:300],
+        language=read,
     )
     session.add(acceptance)
     session.flush()
@@ -115,7 +146,11 @@ def accept_terms(
         actor=actor,
         action="auth.terms_accepted",
         target=acceptance,
-        changes={"version": [None, current.version], "expires_at": [None, acceptance.expires_at]},
+        changes={
+            "version": [None, current.version],
+            "expires_at": [None, acceptance.expires_at],
+            "language": [None, read or None],
+        },
     )
     return acceptance
 
@@ -129,8 +164,12 @@ def publish_terms(
     requires_reacceptance: bool,
     actor: Actor,
     now: datetime,
+    language: str = "nl",
+    translations: Mapping[str, tuple[str, str]] | None = None,
 ) -> TermsVersion:
-    """Publish a new version; with `requires_reacceptance` every officer must accept it again."""
+    """Publish a new version, written in `language`; with `requires_reacceptance` every officer must
+    accept it again. `translations` maps another language to its (title, text): both or neither (an
+    empty pair is no translation); the original stays the binding text."""
     problems = {}
     if not version.strip():
         problems["version"] = _("A version label is required.")
@@ -138,6 +177,18 @@ def publish_terms(
         problems["title"] = _("A title is required.")
     if not body_markdown.strip():
         problems["body_markdown"] = _("The text is required.")
+    translated: dict[str, tuple[str, str]] = {}
+    for other, (other_title, other_body) in (translations or {}).items():
+        if not other_title.strip() and not other_body.strip():
+            continue
+        if other == language:
+            problems[f"title_{other}"] = _("This is the language of the original text.")
+        elif not other_title.strip():
+            problems[f"title_{other}"] = _("A translation needs a title too.")
+        elif not other_body.strip():
+            problems[f"body_markdown_{other}"] = _("A translation needs its text too.")
+        else:
+            translated[other] = (other_title.strip(), other_body)
     if problems:
         raise ValidationFailed(_("The terms were not published."), fields=problems)
     if session.scalar(select(TermsVersion.id).where(TermsVersion.version == version.strip())) is not None:
@@ -148,9 +199,14 @@ def publish_terms(
         version=version.strip(),
         title=title.strip(),
         body_markdown=body_markdown,
+        language=language,
         published_at=now,
         requires_reacceptance=requires_reacceptance,
         published_by_account_id=actor.id if actor.kind == "account" else None,
+        translations=[
+            TermsTranslation(language=other, title=other_title, body_markdown=other_body)
+            for other, (other_title, other_body) in sorted(translated.items())
+        ],
     )
     session.add(row)
     session.flush()
@@ -159,7 +215,12 @@ def publish_terms(
         actor=actor,
         action="auth.terms_published",
         target=row,
-        changes={"version": [None, row.version], "requires_reacceptance": [None, requires_reacceptance]},
+        changes={
+            "version": [None, row.version],
+            "requires_reacceptance": [None, requires_reacceptance],
+            "language": [None, language],
+            "translations": [None, sorted(translated) or None],
+        },
     )
     return row
 

@@ -12,8 +12,8 @@ from portal.auth.forms import (
     ActionForm,
     GrantForm,
     ProofingForm,
-    PublishTermsForm,
     ReasonForm,
+    publish_terms_form,
 )
 from portal.auth.guards import admin_required, current_actor, officer_required
 from portal.auth.mail import send_notices
@@ -24,10 +24,10 @@ from portal.auth.services.factors import reset_second_factor
 from portal.auth.services.grants import end_grant, grant_role
 from portal.auth.services.sessions import end_account_sessions
 from portal.auth.services.terms import publish_terms, unaccepted_by_branch
-from portal.auth.views.web import blueprint, role_label
+from portal.auth.views.web import blueprint, language_name, role_label
 from portal.core.clock import local_midnight, utcnow
 from portal.core.errors import DomainError
-from portal.core.extension import db_session
+from portal.core.extension import db_session, settings
 from portal.members.models import Member, OrgUnit, OrgUnitKind
 
 
@@ -36,7 +36,8 @@ from portal.members.models import Member, OrgUnit, OrgUnitKind
 def admin_terms() -> ResponseReturnValue:
     """Terms versions, newest first, and a form to publish the next one."""
     database = db_session()
-    form = PublishTermsForm()
+    original = settings().default_locale  # the party's own language: its text is the binding one
+    form = publish_terms_form(original, settings().locales)
     if form.validate_on_submit():
         try:
             publish_terms(
@@ -47,6 +48,8 @@ def admin_terms() -> ResponseReturnValue:
                 requires_reacceptance=bool(form.requires_reacceptance.data),
                 actor=current_actor(),
                 now=utcnow(),
+                language=original,
+                translations=form.translations(),
             )
         except DomainError as refused:
             database.rollback()
@@ -57,7 +60,9 @@ def admin_terms() -> ResponseReturnValue:
             flash(_("The new terms have been published."), "success")
             return redirect(url_for("auth.admin_terms"))
     versions = database.scalars(select(TermsVersion).order_by(TermsVersion.published_at.desc())).all()
-    return render_template("auth/admin_terms.html", form=form, versions=versions)
+    return render_template(
+        "auth/admin_terms.html", form=form, versions=versions, original=original, language_name=language_name
+    )
 
 
 @blueprint.get("/admin/terms/overview")

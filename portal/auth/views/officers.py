@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -13,11 +14,11 @@ from portal.auth.forms import AcceptTermsForm
 from portal.auth.guards import client_info, current_account, current_actor, officer_required, sign_in_required
 from portal.auth.models import GrantSource
 from portal.auth.scopes import current_grants, unit_ids_in_scope
-from portal.auth.services.terms import accept_terms, terms_status
-from portal.auth.views.web import blueprint, safe_next
+from portal.auth.services.terms import accept_terms, terms_status, text_in
+from portal.auth.views.web import blueprint, language_name, safe_next
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict
-from portal.core.extension import db_session
+from portal.core.extension import db_session, settings
 from portal.members.models import Member, OrgUnit, OrgUnitKind, Position
 
 
@@ -53,6 +54,8 @@ def terms() -> ResponseReturnValue:
     status = terms_status(database, account.id, utcnow())
     form = AcceptTermsForm()
     next_path = safe_next(request.values.get("next")) or url_for("auth.rights")
+    locale = get_locale()
+    page_language = locale.language if locale is not None else settings().default_locale
     if status.current is not None and form.validate_on_submit():
         try:
             accept_terms(
@@ -62,6 +65,7 @@ def terms() -> ResponseReturnValue:
                 client=client_info(),
                 actor=current_actor(),
                 now=utcnow(),
+                language=page_language,
             )
         except (Conflict, ValueError):
             database.rollback()
@@ -70,11 +74,21 @@ def terms() -> ResponseReturnValue:
         database.commit()
         flash(_("Thank you. You have accepted the terms for one year."), "success")
         return redirect(next_path)
-    if status.current is not None:
-        form.version_id.data = str(status.current.id)
-    body = render_markdown(status.current.body_markdown) if status.current else Markup("")
+    if status.current is None:
+        return render_template("auth/terms.html", form=form, status=status, next_path=next_path)
+    form.version_id.data = str(status.current.id)
+    text = text_in(status.current, page_language)
     return render_template(
-        "auth/terms.html", form=form, status=status, body=body, next_path=next_path, now=utcnow()
+        "auth/terms.html",
+        form=form,
+        status=status,
+        text=text,
+        body=render_markdown(text.body_markdown),
+        original_body=Markup("") if text.is_original else render_markdown(status.current.body_markdown),
+        page_language=page_language,
+        language_name=language_name,
+        next_path=next_path,
+        now=utcnow(),
     )
 
 

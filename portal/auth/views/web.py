@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import cast
 from urllib.parse import urlsplit
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, current_app, session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.crypto import AuthKeys
@@ -51,6 +52,14 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def language_name(code: str) -> str:
+    """A language code as the page's reader calls the language: 'en' → 'Engels' on a Dutch page."""
+    try:
+        return Locale.parse(code).get_display_name(get_locale()) or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 ROLE_LABELS = {
