@@ -373,6 +373,57 @@ def test_name_search_narrows_by_postcode_and_birth_year_without_showing_them(
     )
 
 
+@pytest.mark.parametrize("roll_read", ["member_by_member", "from_the_name_index"])
+def test_a_common_name_is_narrowed_by_postcode_and_birth_year_before_any_limit(
+    db_session: Session, door: dict, roll_read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a congress 2,000 people may be called Bakker: the steward asks for the postcode, and the one
+    person there is found however many others share the name (it was filtered after reading the first
+    200, so the person at the asked postcode was often not found at all). Both ways of reading the roll:
+    a branch's (member by member) and a congress's (the name index drives; forced here with a low bar)."""
+    from datetime import date
+
+    from portal.meetings.services import search
+
+    if roll_read == "from_the_name_index":
+        monkeypatch.setattr(search, "SMALL_ROLL", 2)
+    branch = door["branch"].id
+    for index in range(205):  # more than any page of candidates, all before the one wanted by name order
+        make_member(db_session, branch_id=branch, given_name=f"Anna{index:03d}", family_name="Bakker")
+    wanted = make_member(
+        db_session,
+        branch_id=branch,
+        given_name="Zus",
+        family_name="Bakker",
+        postcode="9999 ZZ",
+        birth_date=date(1961, 3, 4),
+    )
+    meeting = make_frozen_meeting(db_session, org_unit_id=branch)
+    everyone = services.search_members(db_session, meeting=meeting, query="Bakker", actor=steward())
+    assert len(everyone.candidates) == search.MAX_RESULTS
+    assert everyone.more
+    for narrowed in (
+        services.search_members(
+            db_session, meeting=meeting, query="bakker", postcode="9999zz", actor=steward()
+        ),
+        services.search_members(
+            db_session, meeting=meeting, query="Bakker", postcode=" 9999 ZZ ", actor=steward()
+        ),
+        services.search_members(
+            db_session, meeting=meeting, query="Bakker", birth_year=1961, actor=steward()
+        ),
+        services.search_members(
+            db_session, meeting=meeting, query="Bakkr", postcode="9999ZZ", actor=steward()
+        ),  # misspelt, narrowed the same way
+    ):
+        assert [c.member_number for c in narrowed.candidates] == [wanted.member_number]
+        assert not narrowed.more
+    nobody = services.search_members(
+        db_session, meeting=meeting, query="Bakker", postcode="1000AA", actor=steward()
+    )
+    assert nobody.candidates == ()
+
+
 def test_J11_a_check_in_runs_a_bounded_number_of_queries(
     db_session: Session, door: dict, backend: str
 ) -> None:

@@ -6,9 +6,10 @@ without ever showing them (stewards see number, name and status only)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, String, select, type_coerce
+from sqlalchemy import Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from portal.core.actors import Actor
@@ -18,10 +19,11 @@ from portal.meetings.services.meetings import AnyMeeting
 from portal.members import names
 from portal.members.models import Member
 from portal.members.name_search import parse_name_query
-from portal.members.services.name_matching import name_matches
+from portal.members.services.name_matching import count_up_to, ordered_by_name_match, similar_names
 
 MAX_RESULTS = 10
-SCAN_LIMIT = 200
+SCAN_LIMIT = 50  # candidates read: enough to say "more than ten, ask for postcode or birth year"
+SMALL_ROLL = 2000  # below this, the roll is read member by member (a branch); above, the name index drives
 QUERY_MAX = 100
 
 
@@ -58,16 +60,20 @@ def search_members(
     birth_year: int | None = None,
 ) -> SearchResult:
     """Members on the meeting's roll whose name has every word of `query` (misspellings as a
-    fallback), narrowed by postcode and birth year; the members' own name index does the matching."""
+    fallback), narrowed by postcode and birth year in the database, before any limit: at a congress
+    the 2,000 people called Bakker are narrowed to the one at the postcode the steward asked for."""
     parsed = parse_name_query((query or "")[:QUERY_MAX])
     if parsed.is_empty:
         return SearchResult((), False, 0)
-    wanted_postcode = normalise_postcode(postcode)
-    found: list[Candidate] = []
-    for fuzzy in (False, True):
-        found = _candidates(session, meeting, name_matches(parsed, fuzzy=fuzzy), wanted_postcode, birth_year)
-        if found:
-            break
+    on_roll = _on_roll(meeting, normalise_postcode(postcode), birth_year)
+    small = count_up_to(
+        session, select(VoterRollEntry.id).where(VoterRollEntry.meeting_id == meeting.id), SMALL_ROLL
+    )
+    ordered = ordered_by_name_match(on_roll, parsed, window=SCAN_LIMIT, small_scope=small < SMALL_ROLL)
+    ids = list(dict.fromkeys(session.scalars(ordered.limit(SCAN_LIMIT))))
+    if not ids and any(word.fuzzy_terms() for word in parsed.words):
+        ids = similar_names(session, on_roll, parsed, limit=SCAN_LIMIT)
+    found = _candidates(session, ids)
     if not found:
         log_attempt(
             session,
@@ -83,42 +89,48 @@ def search_members(
     return SearchResult(tuple(found[:MAX_RESULTS]), len(found) > MAX_RESULTS, same)
 
 
-def _candidates(
-    session: Session,
-    meeting: AnyMeeting,
-    matching_ids: Select[Any] | CompoundSelect[Any],
-    wanted_postcode: str,
-    birth_year: int | None,
-) -> list[Candidate]:
+def _on_roll(meeting: AnyMeeting, wanted_postcode: str, birth_year: int | None) -> Select[Any]:
+    """Ids of the members the meeting's roll lists, with the steward's postcode and birth year."""
     statement = (
-        select(
-            Member.member_number,
-            Member.given_name,
-            Member.infix,
-            Member.family_name,
-            type_coerce(Member.status, String).label("status"),
-            Member.postcode,
-            Member.birth_date,
-        )
+        select(Member.id)
         .join(
             VoterRollEntry,
             (VoterRollEntry.member_id == Member.id) & (VoterRollEntry.meeting_id == meeting.id),
         )
-        .where(Member.id.in_(matching_ids), Member.removed_at.is_(None))
-        .order_by(Member.sort_name, Member.id)
-        .limit(SCAN_LIMIT)
+        .where(Member.removed_at.is_(None))
     )
-    found: list[Candidate] = []
-    for row in session.execute(statement):
-        if wanted_postcode and normalise_postcode(row.postcode) != wanted_postcode:
-            continue
-        if birth_year is not None and (row.birth_date is None or row.birth_date.year != birth_year):
-            continue
-        found.append(
-            Candidate(
-                member_number=row.member_number,
-                name=names.display_name(row.given_name, row.infix, row.family_name),
-                status=row.status.lower(),
-            )
+    if wanted_postcode:  # stored as '1234 AB' (Dutch) or upper case; typed with or without the space
+        statement = statement.where(func.replace(Member.postcode, " ", "") == wanted_postcode)
+    if birth_year is not None:
+        statement = statement.where(
+            Member.birth_date >= date(birth_year, 1, 1), Member.birth_date <= date(birth_year, 12, 31)
         )
-    return found
+    return statement
+
+
+def _candidates(session: Session, ids: list[int]) -> list[Candidate]:
+    """The people behind `ids`, by name (each match word's hits came in index order)."""
+    if not ids:
+        return []
+    rows = list(
+        session.execute(
+            select(
+                Member.member_number,
+                Member.given_name,
+                Member.infix,
+                Member.family_name,
+                type_coerce(Member.status, String).label("status"),
+                Member.sort_name,
+                Member.id,
+            ).where(Member.id.in_(ids))
+        )
+    )
+    rows.sort(key=lambda row: (row.sort_name, row.id))
+    return [
+        Candidate(
+            member_number=row.member_number,
+            name=names.display_name(row.given_name, row.infix, row.family_name),
+            status=row.status.lower(),
+        )
+        for row in rows
+    ]
