@@ -38,9 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from checkin_http import (  # noqa: E402 - a sibling module of this script
     SECRET,
+    DoorQuery,
     Server,
     Sessions,
     cpu_seconds,
+    door_mix_run,
     load_run,
     percentile,
     request,
@@ -56,6 +58,7 @@ from portal.meetings import services  # noqa: E402
 from portal.meetings.eligibility import UnitScope  # noqa: E402
 from portal.meetings.models import Attendance, Meeting, VoterRollEntry  # noqa: E402
 from portal.meetings.testing import CHAIR, make_meeting, nonce, steward  # noqa: E402
+from portal.members.models import Member  # noqa: E402
 from portal.members.testing import generate_party  # noqa: E402
 
 PG_ADMIN = os.environ.get("PORTAL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -216,6 +219,10 @@ def http_run(
             )
             first += rate * seconds
             drain(meeting_id)
+        if args.mix_seconds:
+            door_mix(sessions, database, meeting_id, target.backend, args, first, size, process.pid)
+            first += args.door_mix[0] * args.mix_seconds
+            drain(meeting_id)
         race(sessions, meeting_id, target.backend, first + 10)
     finally:
         process.terminate()
@@ -300,6 +307,94 @@ def one_rate(
     )
 
 
+def door_queries(database: Database, meeting_id: int, count: int = 600) -> list[DoorQuery]:
+    """Name searches as stewards type them, each made from a member the roll lists: every other one the
+    full name, the rest the family name with the postcode the steward asks for."""
+    with database.session() as session:
+        rows = session.execute(
+            select(Member.member_number, Member.given_name, Member.infix, Member.family_name, Member.postcode)
+            .join(VoterRollEntry, VoterRollEntry.member_id == Member.id)
+            .where(VoterRollEntry.meeting_id == meeting_id, Member.id % 97 == 5)
+            .order_by(Member.id)
+            .limit(count)
+        ).all()
+    queries = []
+    for index, row in enumerate(rows):
+        family = " ".join(part for part in (row.infix, row.family_name) if part)
+        if index % 2:
+            queries.append(DoorQuery(f"{row.given_name} {family}", "", row.member_number))
+        else:
+            queries.append(DoorQuery(family, row.postcode or "", row.member_number))
+    return queries
+
+
+def door_mix(
+    sessions: Sessions,
+    database: Database,
+    meeting_id: int,
+    backend: str,
+    args: argparse.Namespace,
+    first: int,
+    size: str,
+    server_pid: int,
+) -> None:
+    """Check-ins and name searches side by side, at the rates the security plan derives for a congress
+    door (§8: 10 check-ins/s + 30 searches/s for 10 min, p95 ≤ 300 ms, p99 ≤ 1 s, 0 duplicates, 0 lost)."""
+    check_ins, searches = args.door_mix
+    seconds = args.mix_seconds
+    queries = door_queries(database, meeting_id)
+    web_before, database_before = cpu_seconds(server_pid)
+    started = time.perf_counter()
+    checked, searched, polls = asyncio.run(
+        door_mix_run(
+            sessions,
+            meeting_id,
+            check_ins=check_ins,
+            searches=searches,
+            seconds=seconds,
+            first_member=first,
+            queries=queries,
+            pollers=args.pollers,
+            poll_every=POLL_EVERY,
+        )
+    )
+    wall = time.perf_counter() - started
+    web_after, database_after = cpu_seconds(server_pid)
+    done = checked.statuses.get(201, 0)
+    with database.session() as session:
+        here = (Attendance.meeting_id == meeting_id) & (
+            Attendance.member_id.between(first - 1_000_000, first - 1_000_000 + check_ins * seconds - 1)
+        )
+        rows = session.scalar(select(func.count()).select_from(Attendance).where(here))
+        distinct = session.scalar(select(func.count(func.distinct(Attendance.member_id))).where(here))
+    label = f"{backend}_{check_ins}checkins+{searches}searches_per_s_{seconds}s"
+    for kind, stream in (("checkin", checked), ("search", searched)):
+        for share in (0.95, 0.99):
+            bench(
+                f"door_mix_{kind}_p{round(share * 100)}_{label}",
+                percentile(stream.latencies, share) * 1000,
+                "ms",
+                size,
+            )
+    bench(f"door_mix_dashboard_poll_p99_{label}", percentile(polls, 0.99) * 1000, "ms", f"{len(polls)}_polls")
+    bench(f"door_mix_checkin_non201_{label}", checked.failed(201), "requests", size)
+    bench(f"door_mix_search_non200_{label}", searched.failed(200), "requests", size)
+    bench(
+        f"door_mix_checkin_rows_equal_201s_{label}",
+        int(rows == distinct == done == check_ins * seconds),
+        "bool",
+        f"rows={rows}/distinct={distinct}/201s={done}/sent={check_ins * seconds}",
+    )
+    bench(
+        f"door_mix_search_found_{label}",
+        searched.found / max(1, len(searched.latencies)),
+        "share",
+        f"searches_listing_the_member_they_were_made_from/{len(queries)}_queries/{len(searched.latencies)}_sent",
+    )
+    used = (web_after - web_before) + (database_after - database_before)
+    bench(f"door_mix_cores_{label}", used / wall, "cores", f"gunicorn+postgres/wall={wall:.1f}s/{load()}")
+
+
 def drain(meeting_id: int, seconds: float = 120) -> None:
     """Wait until the server has worked off what timed-out clients left in its queue."""
     deadline = time.monotonic() + seconds
@@ -342,19 +437,37 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument(
         "--rates",
-        type=lambda text: [int(part) for part in text.split(",")],
+        type=lambda text: [int(part) for part in text.split(",") if part],
         default=[100, 200, 300],
-        help="open-loop steps, e.g. 100,200,300; the last runs --seconds, the others --step-seconds",
+        help="open-loop steps, e.g. 100,200,300; the last runs --seconds, the others --step-seconds "
+        "('' for none: only the mixed door run and the race)",
     )
     parser.add_argument("--step-seconds", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--pollers", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument(
+        "--door-mix",
+        type=lambda text: tuple(int(part) for part in text.split(",")),
+        default=(10, 30),
+        help="check-ins and name searches per second for the mixed door run (security plan §8: 10,30)",
+    )
+    parser.add_argument(
+        "--mix-seconds",
+        type=int,
+        default=20,
+        help="length of the mixed door run (the plan's figure: 600; 0: skip)",
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     args = parser.parse_args()
-    needed = sum(args.rates[:-1]) * args.step_seconds + args.rates[-1] * args.seconds + 100
+    needed = (
+        sum(args.rates[:-1]) * args.step_seconds
+        + (args.rates[-1] * args.seconds if args.rates else 0)
+        + args.door_mix[0] * args.mix_seconds
+        + 100
+    )
     if needed > args.members:
         parser.error(f"--members must be at least {needed} (each check-in is a new member)")
     backends = ["sqlite", "pg"] if args.db == "both" else [args.db]

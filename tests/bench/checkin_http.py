@@ -9,10 +9,13 @@ import random
 import subprocess
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlencode
 
+from flask import Flask
 from sqlalchemy import select
 
 from portal.auth.roles import Role
@@ -37,7 +40,7 @@ class Sessions:
     chairs: list[str] = field(default_factory=list)
 
 
-def sign_in_people(app, database: Database, meeting_id: int, stewards: int, chairs: int) -> Sessions:  # type: ignore[no-untyped-def]
+def sign_in_people(app: Flask, database: Database, meeting_id: int, stewards: int, chairs: int) -> Sessions:
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     found = Sessions(cookie_name)
     with app.app_context(), database.transaction() as session:
@@ -217,7 +220,9 @@ async def load_run(
     first_member: int,
     pollers: int,
     poll_every: float = 4.0,
-):  # type: ignore[no-untyped-def]
+) -> tuple[list[float], dict[int, int], list[float], float, float]:
+    """Check-ins open-loop at `rate` for `seconds` while `pollers` chairs poll the dashboard: check-in
+    latencies, their statuses, poll latencies, the sending time and the whole run's wall time."""
     total = rate * seconds
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -252,6 +257,29 @@ async def load_run(
             tasks.append(asyncio.create_task(one(index, due)))
         await asyncio.gather(*tasks)
 
+    poll_tasks = start_pollers(sessions, meeting_id, pollers, poll_every, stop, poll_latencies)
+    start = time.perf_counter() + 0.5
+    began = time.perf_counter()
+    start_clock = time.time() + (start - began)  # wall clock of `start`, to line the timeline up with logs
+    await send_all()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await asyncio.gather(*poll_tasks)
+    if os.environ.get("BENCH_TIMELINE"):
+        print_timeline(timeline, start_clock)
+    return latencies, statuses, poll_latencies, elapsed, time.perf_counter() - began
+
+
+def start_pollers(
+    sessions: Sessions,
+    meeting_id: int,
+    pollers: int,
+    poll_every: float,
+    stop: asyncio.Event,
+    latencies: list[float],
+) -> list[asyncio.Task[None]]:
+    """`pollers` chairs' dashboards polling the counts every `poll_every` seconds until `stop`."""
+
     async def poll(cookie: str, offset: float) -> None:
         # Real dashboards are opened at different moments: each poller starts at its own offset within
         # the interval instead of all 20 firing at the same instant every 4 s.
@@ -263,26 +291,110 @@ async def load_run(
                 await request(
                     "GET", f"/meetings/{meeting_id}/dashboard/counts", f"{sessions.cookie_name}={cookie}"
                 )
-            poll_latencies.append(time.perf_counter() - started)
+            latencies.append(time.perf_counter() - started)
             await asyncio.sleep(poll_every)  # the dashboard's script polls every 4 s
 
     offsets = random.Random(66)  # reproducible spread of the pollers' start within the interval
-    poll_tasks = [
+    return [
         asyncio.create_task(
             poll(sessions.chairs[index % len(sessions.chairs)], offsets.uniform(0, poll_every))
         )
         for index in range(pollers)
     ]
+
+
+@dataclass
+class Stream:
+    """One open-loop stream of requests: each latency counted from when the request was due, and how
+    many answers had each status (0: no answer within the timeout)."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    found: int = 0  # searches whose answer listed the member the query was made from
+
+    def failed(self, expected: int) -> int:
+        """Answers other than `expected`."""
+        return sum(count for status, count in self.statuses.items() if status != expected)
+
+
+async def open_loop(
+    rate: int, seconds: int, start: float, send: Callable[[int], Awaitable[int]], stream: Stream
+) -> None:
+    """Start request `index` at `start + index / rate` whatever the server's state (a request that could
+    only start late counts its latency from when it was due, so a stall is not hidden)."""
+
+    async def one(index: int, due: float) -> None:
+        try:
+            status = await send(index)
+        except (OSError, TimeoutError):
+            status = 0
+        stream.latencies.append(time.perf_counter() - due)
+        stream.statuses[status] = stream.statuses.get(status, 0) + 1
+
+    tasks = []
+    for index in range(rate * seconds):
+        due = start + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, due)))
+    await asyncio.gather(*tasks)
+
+
+@dataclass(frozen=True)
+class DoorQuery:
+    """A name search as a steward types it, made from one member on the roll."""
+
+    q: str
+    postcode: str
+    member_number: str
+
+
+async def door_mix_run(
+    sessions: Sessions,
+    meeting_id: int,
+    *,
+    check_ins: int,
+    searches: int,
+    seconds: int,
+    first_member: int,
+    queries: list[DoorQuery],
+    pollers: int,
+    poll_every: float = 4.0,
+) -> tuple[Stream, Stream, list[float]]:
+    """The door as the security plan sizes it (§8): `check_ins` per second (each a member not seen
+    before) and `searches` name searches per second, side by side, from the stewards' sessions, while
+    `pollers` chairs watch the dashboard. Returns both streams and the polls' latencies."""
+    checked, searched = Stream(), Stream()
+    stop, poll_latencies = asyncio.Event(), list[float]()
+
+    async def check_in(index: int) -> int:
+        cookie, token = sessions.stewards[index % len(sessions.stewards)]
+        body = (
+            f"csrf_token={token}&member_number={first_member + index}&nonce={uuid.uuid4().hex}&method=number"
+        )
+        path = f"/meetings/{meeting_id}/door/check-in"
+        return (await request("POST", path, f"{sessions.cookie_name}={cookie}", body))[0]
+
+    async def search(index: int) -> int:
+        cookie, _token = sessions.stewards[index % len(sessions.stewards)]
+        query = queries[index % len(queries)]
+        fields = {"q": query.q, "postcode": query.postcode} if query.postcode else {"q": query.q}
+        path = f"/meetings/{meeting_id}/door?{urlencode(fields)}"
+        status, answer = await request("GET", path, f"{sessions.cookie_name}={cookie}")
+        if status == 200 and f'value="{query.member_number}"'.encode() in answer:
+            searched.found += 1
+        return status
+
+    poll_tasks = start_pollers(sessions, meeting_id, pollers, poll_every, stop, poll_latencies)
     start = time.perf_counter() + 0.5
-    began = time.perf_counter()
-    start_clock = time.time() + (start - began)  # wall clock of `start`, to line the timeline up with logs
-    await send_all()
-    elapsed = time.perf_counter() - start
+    await asyncio.gather(
+        open_loop(check_ins, seconds, start, check_in, checked),
+        open_loop(searches, seconds, start, search, searched),
+    )
     stop.set()
     await asyncio.gather(*poll_tasks)
-    if os.environ.get("BENCH_TIMELINE"):
-        print_timeline(timeline, start_clock)
-    return latencies, statuses, poll_latencies, elapsed, time.perf_counter() - began
+    return checked, searched, poll_latencies
 
 
 def print_timeline(timeline: list[tuple[float, float]], start_clock: float) -> None:
