@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy config portal crm_sync audit forms_engine cms_content
+	$(BIN)/mypy tests/bench/*.py
 	$(BIN)/lint-imports
 
 test: $(STAMP) translations lint

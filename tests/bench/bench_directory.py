@@ -136,6 +136,7 @@ def build_queries(database: Database, count: int, seed: int) -> list[tuple[str, 
         branches = list(session.scalars(select(OrgUnit.id).where(OrgUnit.kind == OrgUnitKind.BRANCH)))
         regions = list(session.scalars(select(OrgUnit.id).where(OrgUnit.kind == OrgUnitKind.REGION)))
         national = session.scalar(select(OrgUnit.id).where(OrgUnit.parent_id.is_(None)))
+        assert national is not None, "the generated party has a national unit"
         scopes = {
             "branch": [Scope.of(session, subtree_ids(session, [b])) for b in rng.sample(branches, 50)],
             "region": [Scope.of(session, subtree_ids(session, [r])) for r in regions],
@@ -205,7 +206,7 @@ def build_queries(database: Database, count: int, seed: int) -> list[tuple[str, 
             kind = rng.choices(["branch", "region", "national"], weights=[5, 4, 1])[0]
             scope = rng.choice(scopes[kind])
             low = rng.randint(10, 98) * 100
-            filters = rng.choice(
+            member_filters = rng.choice(
                 [
                     MemberFilters(statuses=frozenset({MembershipStatus.GRACE, MembershipStatus.LAPSED})),
                     MemberFilters(age_min=18, age_max=30, statuses=frozenset({MembershipStatus.CURRENT})),
@@ -218,7 +219,7 @@ def build_queries(database: Database, count: int, seed: int) -> list[tuple[str, 
             queries.append(
                 (
                     f"officer_filter_{kind}",
-                    lambda s, sc=scope, f=filters: search_members(
+                    lambda s, sc=scope, f=member_filters: search_members(
                         s, scope=sc, filters=f, page=rng.choice([1, 1, 1, 2, 5]), today=today
                     ),
                 )
@@ -260,10 +261,10 @@ def run(backend: str, members: int, count: int, seed: int) -> None:
                 query(session)
                 elapsed = (time.perf_counter() - started) * 1000
                 timings[kind].append(elapsed)
-                described = [
+                shown = [
                     value for value in query.__defaults__ or () if isinstance(value, str | DirectoryFilters)
                 ]
-                slowest = sorted([*slowest, (elapsed, kind, repr(described))], reverse=True)[:5]
+                slowest = sorted([*slowest, (elapsed, kind, repr(shown))], reverse=True)[:5]
                 session.expunge_all()
         every = [value for values in timings.values() for value in values]
         print(f"BENCH directory_search_p95_{backend} {percentile(every, 0.95):.2f} ms {members} members")

@@ -41,7 +41,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PG_ADMIN = os.environ.get("PORTAL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _database_url(backend: str, folder: Path) -> tuple[str, object]:
+def _database_url(backend: str, folder: Path) -> tuple[str, tuple[psycopg.Connection, str] | None]:
     if backend == "sqlite":
         return f"sqlite:///{folder / 'bench.sqlite3'}", None
     name = f"lp_bench_{uuid.uuid4().hex[:8]}"
@@ -151,7 +151,7 @@ def main() -> None:
     print(f"BENCH sign_in_per_second {done / elapsed:.1f} req/s {done} sign-ins")
     app.extensions["portal"].database.dispose()
     if cleanup is not None:
-        admin, name = cleanup  # type: ignore[misc]
+        admin, name = cleanup
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
