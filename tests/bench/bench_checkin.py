@@ -392,7 +392,8 @@ def door_mix(
         f"searches_listing_the_member_they_were_made_from/{len(queries)}_queries/{len(searched.latencies)}_sent",
     )
     used = (web_after - web_before) + (database_after - database_before)
-    bench(f"door_mix_cores_{label}", used / wall, "cores", f"gunicorn+postgres/wall={wall:.1f}s/{load()}")
+    processes = "gunicorn+postgres" if backend == "postgresql" else "gunicorn"
+    bench(f"door_mix_cores_{label}", used / wall, "cores", f"{processes}/wall={wall:.1f}s/{load()}")
 
 
 def drain(meeting_id: int, seconds: float = 120) -> None:

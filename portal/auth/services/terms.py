@@ -226,6 +226,38 @@ def publish_terms(
 
 
 @dataclass(frozen=True)
+class Acceptances:
+    """Who accepted one version: how many officers, and how many read it in each language ("" for
+    acceptances recorded before the language was)."""
+
+    officers: int
+    by_language: dict[str, int]
+
+
+def acceptances_per_version(session: Session) -> dict[int, Acceptances]:
+    """Per version id, the officers who accepted it (each once, however often they renewed)."""
+    officers = dict(
+        session.execute(
+            select(
+                TermsAcceptance.terms_version_id, func.count(func.distinct(TermsAcceptance.account_id))
+            ).group_by(TermsAcceptance.terms_version_id)
+        ).all()
+    )
+    by_language: dict[int, dict[str, int]] = {}
+    for version_id, language, count in session.execute(
+        select(
+            TermsAcceptance.terms_version_id,
+            TermsAcceptance.language,
+            func.count(func.distinct(TermsAcceptance.account_id)),
+        )
+        .group_by(TermsAcceptance.terms_version_id, TermsAcceptance.language)
+        .order_by(TermsAcceptance.language)
+    ):
+        by_language.setdefault(version_id, {})[language] = count
+    return {version_id: Acceptances(count, by_language[version_id]) for version_id, count in officers.items()}
+
+
+@dataclass(frozen=True)
 class PendingOfficer:
     """An officer who has not (re-)accepted the current terms."""
 

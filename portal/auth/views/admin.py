@@ -23,7 +23,7 @@ from portal.auth.services import accounts as account_service
 from portal.auth.services.factors import reset_second_factor
 from portal.auth.services.grants import end_grant, grant_role
 from portal.auth.services.sessions import end_account_sessions
-from portal.auth.services.terms import publish_terms, unaccepted_by_branch
+from portal.auth.services.terms import acceptances_per_version, publish_terms, unaccepted_by_branch
 from portal.auth.views.web import blueprint, language_name, role_label
 from portal.core.clock import local_midnight, utcnow
 from portal.core.errors import DomainError
@@ -61,7 +61,12 @@ def admin_terms() -> ResponseReturnValue:
             return redirect(url_for("auth.admin_terms"))
     versions = database.scalars(select(TermsVersion).order_by(TermsVersion.published_at.desc())).all()
     return render_template(
-        "auth/admin_terms.html", form=form, versions=versions, original=original, language_name=language_name
+        "auth/admin_terms.html",
+        form=form,
+        versions=versions,
+        accepted=acceptances_per_version(database),
+        original=original,
+        language_name=language_name,
     )
 
 

@@ -89,6 +89,9 @@ def test_an_officer_reads_the_translation_with_the_binding_original_beside_it_an
         assert published_entry is not None
         assert published_entry.changes["translations"] == [None, ["en"]]
         assert published_entry.changes["language"] == [None, "nl"]
+    admin.set_cookie("lang", "en")
+    listing = admin.get("/admin/terms").get_data(as_text=True)
+    assert re.search(r"<td>1\s*\(English 1\)</td>", listing), "the admin sees who accepted, in which language"
 
 
 def test_a_dutch_officer_reads_the_original_without_a_translation_note(
