@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-11-23 09:00:00
 """
 
+import os
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -16,10 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Versions published so far were written in Dutch: the first party's language, the only one the
+    # Versions published so far were written in the portal's default language: the only one the
     # publishing form offered.
+    written_in = os.environ.get("PORTAL_DEFAULT_LOCALE", "nl").strip() or "nl"
     with op.batch_alter_table("terms_versions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=10), server_default="nl", nullable=False))
+    op.execute(sa.text("UPDATE terms_versions SET language = :language").bindparams(language=written_in))
     with op.batch_alter_table("terms_acceptances", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=10), server_default="", nullable=False))
     op.create_table(
@@ -43,7 +47,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("terms_translations")
-    with op.batch_alter_table("terms_acceptances", schema=None) as batch_op:
-        batch_op.drop_column("language")
-    with op.batch_alter_table("terms_versions", schema=None) as batch_op:
-        batch_op.drop_column("language")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 too): a batch rebuild would drop and recreate
+    # terms_versions, which SQLite refuses while acceptances refer to it (foreign keys are on).
+    op.execute(sa.text("ALTER TABLE terms_acceptances DROP COLUMN language"))
+    op.execute(sa.text("ALTER TABLE terms_versions DROP COLUMN language"))
