@@ -424,6 +424,41 @@ def test_a_common_name_is_narrowed_by_postcode_and_birth_year_before_any_limit(
     assert nobody.candidates == ()
 
 
+def test_a_misspelt_common_name_is_narrowed_before_the_misspellings_are_cut(
+    db_session: Session, door: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Misspelt, a common name stands for thousands of candidates at a congress, cut at a bound: the
+    roll and the postcode apply before that cut, or the one person asked for may fall past it."""
+    from portal.members.services import name_matching
+
+    monkeypatch.setattr(name_matching, "SIMILAR_CANDIDATES", 5)
+    branch = door["branch"].id
+    for index in range(12):
+        make_member(db_session, branch_id=branch, given_name=f"Anna{index:02d}", family_name="Jansen")
+    wanted = make_member(
+        db_session, branch_id=branch, given_name="Zus", family_name="Jansen", postcode="9999 ZZ"
+    )
+    meeting = make_frozen_meeting(db_session, org_unit_id=branch)
+    found = services.search_members(
+        db_session, meeting=meeting, query="Jnsen", postcode="9999zz", actor=steward()
+    )
+    assert [c.member_number for c in found.candidates] == [wanted.member_number]
+
+
+def test_a_foreign_postcode_matches_whatever_its_case(db_session: Session, door: dict) -> None:
+    """The CRM keeps foreign postcodes as given ('d02 x285'); the steward types them in any case."""
+    branch = door["branch"].id
+    dublin = make_member(
+        db_session, branch_id=branch, given_name="Siobhan", family_name="Murphy", postcode="d02 x285"
+    )
+    meeting = make_frozen_meeting(db_session, org_unit_id=branch)
+    for typed in ("D02 X285", "d02x285", "D02X285"):
+        found = services.search_members(
+            db_session, meeting=meeting, query="Murphy", postcode=typed, actor=steward()
+        )
+        assert [c.member_number for c in found.candidates] == [dublin.member_number], typed
+
+
 def test_J11_a_check_in_runs_a_bounded_number_of_queries(
     db_session: Session, door: dict, backend: str
 ) -> None:

@@ -5,11 +5,12 @@ without ever showing them (stewards see number, name and status only)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from portal.core.actors import Actor
@@ -72,7 +73,10 @@ def search_members(
     ordered = ordered_by_name_match(on_roll, parsed, window=SCAN_LIMIT, small_scope=small < SMALL_ROLL)
     ids = list(dict.fromkeys(session.scalars(ordered.limit(SCAN_LIMIT))))
     if not ids and any(word.fuzzy_terms() for word in parsed.words):
-        ids = similar_names(session, on_roll, parsed, limit=SCAN_LIMIT)
+        # The roll, postcode and birth year narrow the misspelt candidates too, before their cut:
+        # "Jnsen" stands for thousands of people at a congress, the postcode for one of them.
+        narrowed = narrowed_to(on_roll)
+        ids = similar_names(session, on_roll, parsed, only=narrowed, limit=SCAN_LIMIT)
     found = _candidates(session, ids)
     if not found:
         log_attempt(
@@ -99,13 +103,22 @@ def _on_roll(meeting: AnyMeeting, wanted_postcode: str, birth_year: int | None) 
         )
         .where(Member.removed_at.is_(None))
     )
-    if wanted_postcode:  # stored as '1234 AB' (Dutch) or upper case; typed with or without the space
-        statement = statement.where(func.replace(Member.postcode, " ", "") == wanted_postcode)
+    if wanted_postcode:  # typed with or without spaces, in any case; compared as `normalise_postcode`
+        statement = statement.where(func.upper(func.replace(Member.postcode, " ", "")) == wanted_postcode)
     if birth_year is not None:
         statement = statement.where(
             Member.birth_date >= date(birth_year, 1, 1), Member.birth_date <= date(birth_year, 12, 31)
         )
     return statement
+
+
+def narrowed_to(on_roll: Select[Any]) -> Callable[[Any], ColumnElement[bool]]:
+    """A per-member check that the member is in `on_roll` (a probe by id, not the roll as a set)."""
+
+    def check(member_id: Any) -> ColumnElement[bool]:
+        return on_roll.where(Member.id == member_id).exists()
+
+    return check
 
 
 def _candidates(session: Session, ids: list[int]) -> list[Candidate]:
