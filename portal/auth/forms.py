@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -77,6 +77,7 @@ class AcceptTermsForm(FlaskForm):
     """Accept the current terms."""
 
     version_id = HiddenField()
+    language = HiddenField()  # of the text shown, which the acceptance records
     accept = BooleanField(
         _l("I have read these terms and accept them"), [DataRequired(_l("Tick the box to accept the terms."))]
     )
@@ -100,18 +101,24 @@ class PublishTermsForm(FlaskForm):
         }
 
 
-def publish_terms_form(original: str, languages: Sequence[str]) -> PublishTermsForm:
-    """The publishing form with an optional title and text for each of the portal's other languages."""
+def publish_terms_form(original: str, languages: Sequence[str], names: Mapping[str, str]) -> PublishTermsForm:
+    """The publishing form with an optional title and text for each of the portal's other languages,
+    labelled with the language's name (`names`), so an error names the translation it is about."""
 
     class WithTranslations(PublishTermsForm):
         translation_languages = tuple(language for language in languages if language != original)
 
     for language in WithTranslations.translation_languages:
-        setattr(WithTranslations, f"title_{language}", StringField(_l("Title"), [Length(max=200)]))
+        name = names.get(language, language)
+        setattr(
+            WithTranslations,
+            f"title_{language}",
+            StringField(_l("Title (%(language)s)", language=name), [Length(max=200)]),
+        )
         setattr(
             WithTranslations,
             f"body_markdown_{language}",
-            TextAreaField(_l("Text (Markdown)"), [Length(max=100_000)]),
+            TextAreaField(_l("Text (%(language)s, Markdown)", language=name), [Length(max=100_000)]),
         )
     return WithTranslations()
 

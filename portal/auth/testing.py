@@ -87,6 +87,7 @@ def ensure_terms(session: Session) -> TermsVersion:
             version="test-1",
             title="Terms",
             body_markdown="# Terms\n\nBe careful.",
+            language="nl",
             published_at=utcnow() - timedelta(days=1),
         )
         session.add(current)

@@ -164,7 +164,7 @@ def publish_terms(
     requires_reacceptance: bool,
     actor: Actor,
     now: datetime,
-    language: str = "nl",
+    language: str,
     translations: Mapping[str, tuple[str, str]] | None = None,
 ) -> TermsVersion:
     """Publish a new version, written in `language`; with `requires_reacceptance` every officer must

@@ -37,7 +37,8 @@ def admin_terms() -> ResponseReturnValue:
     """Terms versions, newest first, and a form to publish the next one."""
     database = db_session()
     original = settings().default_locale  # the party's own language: its text is the binding one
-    form = publish_terms_form(original, settings().locales)
+    languages = settings().locales
+    form = publish_terms_form(original, languages, {code: language_name(code) for code in languages})
     if form.validate_on_submit():
         try:
             publish_terms(

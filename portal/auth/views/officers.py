@@ -54,8 +54,8 @@ def terms() -> ResponseReturnValue:
     status = terms_status(database, account.id, utcnow())
     form = AcceptTermsForm()
     next_path = safe_next(request.values.get("next")) or url_for("auth.rights")
-    locale = get_locale()
-    page_language = locale.language if locale is not None else settings().default_locale
+    locale = get_locale()  # as configured in PORTAL_LOCALES ('en', or 'en_GB'), as the texts are stored
+    page_language = str(locale) if locale is not None else settings().default_locale
     if status.current is not None and form.validate_on_submit():
         try:
             accept_terms(
@@ -65,7 +65,7 @@ def terms() -> ResponseReturnValue:
                 client=client_info(),
                 actor=current_actor(),
                 now=utcnow(),
-                language=page_language,
+                language=form.language.data or page_language,  # the text the page showed
             )
         except (Conflict, ValueError):
             database.rollback()
@@ -78,6 +78,7 @@ def terms() -> ResponseReturnValue:
         return render_template("auth/terms.html", form=form, status=status, next_path=next_path)
     form.version_id.data = str(status.current.id)
     text = text_in(status.current, page_language)
+    form.language.data = text.language
     return render_template(
         "auth/terms.html",
         form=form,

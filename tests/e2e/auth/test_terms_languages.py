@@ -108,7 +108,7 @@ def test_a_dutch_officer_reads_the_original_without_a_translation_note(
 
 
 def test_without_a_translation_the_english_page_shows_the_original_marked_as_dutch(
-    app, signed_in_client, account_factory, org_tree
+    app, database, signed_in_client, account_factory, org_tree
 ) -> None:
     admin, _ = signed_in_client(Role.ADMIN, None)
     assert _publish(admin).status_code == 302
@@ -117,6 +117,51 @@ def test_without_a_translation_the_english_page_shows_the_original_marked_as_dut
     assert "These terms are published in Dutch only." in page
     assert re.search(r'<article class="lp-terms" aria-label="Gedragsregels" lang="nl">', page)
     assert '<html lang="en">' in page
+    assert post_form(client, "/terms", {"accept": "y", "version_id": _version_id(page)}).status_code == 302
+    assert _newest_acceptance_language(database) == "nl"  # the Dutch text is what they read
+
+
+def test_the_acceptance_records_the_text_the_page_showed_not_the_language_at_submit(
+    app, database, signed_in_client, account_factory, org_tree
+) -> None:
+    admin, _ = signed_in_client(Role.ADMIN, None)
+    assert _publish(admin, title_en="Code of conduct", body_markdown_en=ENGLISH).status_code == 302
+    client, _ = _officer(account_factory, app, org_tree, "en")
+    page = client.get("/terms").get_data(as_text=True)
+    assert re.search(r'name="language"[^>]*value="en"|value="en"[^>]*name="language"', page)
+    client.set_cookie("lang", "nl")  # switched language in another tab before pressing Accept
+    fields = {"accept": "y", "version_id": _version_id(page), "language": "en"}
+    assert post_form(client, "/terms", fields).status_code == 302
+    assert _newest_acceptance_language(database) == "en"
+
+
+def test_a_forged_language_is_recorded_as_the_text_that_exists(
+    app, database, signed_in_client, account_factory, org_tree
+) -> None:
+    admin, _ = signed_in_client(Role.ADMIN, None)
+    assert _publish(admin, title_en="Code of conduct", body_markdown_en=ENGLISH).status_code == 302
+    client, _ = _officer(account_factory, app, org_tree, "en")
+    page = client.get("/terms").get_data(as_text=True)
+    fields = {"accept": "y", "version_id": _version_id(page), "language": "xx<script>" + "x" * 500}
+    assert post_form(client, "/terms", fields).status_code == 302
+    assert _newest_acceptance_language(database) == "nl"  # no such text: the original is what exists
+
+
+def _version_id(page: str) -> str:
+    found = re.search(r'name="version_id"[^>]*value="(\d+)"', page) or re.search(
+        r'value="(\d+)"[^>]*name="version_id"', page
+    )
+    assert found is not None
+    return found.group(1)
+
+
+def _newest_acceptance_language(database) -> str:  # type: ignore[no-untyped-def]
+    with database.session() as session:
+        language = session.scalars(
+            select(TermsAcceptance.language).order_by(TermsAcceptance.id.desc()).limit(1)
+        ).first()
+    assert language is not None
+    return language
 
 
 def test_a_half_translation_or_an_overlong_one_publishes_nothing(app, database, signed_in_client) -> None:
@@ -127,7 +172,7 @@ def test_a_half_translation_or_an_overlong_one_publishes_nothing(app, database, 
     for extra, message in (
         ({"title_en": "Code of conduct"}, "A translation needs its text too."),
         ({"body_markdown_en": ENGLISH}, "A translation needs a title too."),
-        ({"title_en": "x" * 201, "body_markdown_en": ENGLISH}, "200"),
+        ({"title_en": "x" * 201, "body_markdown_en": ENGLISH}, 'id="title_en-error"'),
     ):
         answer = _publish(admin, **extra)
         assert answer.status_code == 200, extra
