@@ -258,12 +258,7 @@ def one_rate(
     )
     generator_cpu = time.process_time() - generator_before
     done = statuses.get(201, 0)
-    with database.session() as session:
-        here = (Attendance.meeting_id == meeting_id) & (
-            Attendance.member_id.between(first - 1_000_000, first - 1_000_000 + rate * seconds - 1)
-        )
-        rows = session.scalar(select(func.count()).select_from(Attendance).where(here))
-        distinct = session.scalar(select(func.count(func.distinct(Attendance.member_id))).where(here))
+    rows, distinct = attendance_rows(database, meeting_id, first, rate * seconds)
     label = f"{backend}_{rate}per_s_{seconds}s"
     bench(f"checkin_sustained_{label}", done / elapsed, "req/s", size)
     bench(f"checkin_p50_{label}", percentile(latencies, 0.50) * 1000, "ms", size)
@@ -305,6 +300,18 @@ def one_rate(
         "load1",
         f"before:{before}/after:{load()}/wall={wall:.1f}s",
     )
+
+
+def attendance_rows(database: Database, meeting_id: int, first: int, count: int) -> tuple[int, int]:
+    """Attendance rows, and distinct members among them, for the `count` members a run checked in from
+    member number `first` (the generator's member ids are the numbers minus 1,000,000)."""
+    with database.session() as session:
+        here = (Attendance.meeting_id == meeting_id) & (
+            Attendance.member_id.between(first - 1_000_000, first - 1_000_000 + count - 1)
+        )
+        rows = session.scalar(select(func.count()).select_from(Attendance).where(here)) or 0
+        distinct = session.scalar(select(func.count(func.distinct(Attendance.member_id))).where(here)) or 0
+    return rows, distinct
 
 
 def door_queries(database: Database, meeting_id: int, count: int = 600) -> list[DoorQuery]:
@@ -361,12 +368,7 @@ def door_mix(
     wall = time.perf_counter() - started
     web_after, database_after = cpu_seconds(server_pid)
     done = checked.statuses.get(201, 0)
-    with database.session() as session:
-        here = (Attendance.meeting_id == meeting_id) & (
-            Attendance.member_id.between(first - 1_000_000, first - 1_000_000 + check_ins * seconds - 1)
-        )
-        rows = session.scalar(select(func.count()).select_from(Attendance).where(here))
-        distinct = session.scalar(select(func.count(func.distinct(Attendance.member_id))).where(here))
+    rows, distinct = attendance_rows(database, meeting_id, first, check_ins * seconds)
     label = f"{backend}_{check_ins}checkins+{searches}searches_per_s_{seconds}s"
     for kind, stream in (("checkin", checked), ("search", searched)):
         for share in (0.95, 0.99):

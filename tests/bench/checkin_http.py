@@ -223,51 +223,33 @@ async def load_run(
 ) -> tuple[list[float], dict[int, int], list[float], float, float]:
     """Check-ins open-loop at `rate` for `seconds` while `pollers` chairs poll the dashboard: check-in
     latencies, their statuses, poll latencies, the sending time and the whole run's wall time."""
-    total = rate * seconds
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    poll_latencies: list[float] = []
-    timeline: list[tuple[float, float]] = []  # (when it was due, seconds into the run; its latency)
-    stop = asyncio.Event()
-
-    async def one(index: int, due: float) -> None:
-        cookie, token = sessions.stewards[index % len(sessions.stewards)]
-        body = (
-            f"csrf_token={token}&member_number={first_member + index}&nonce={uuid.uuid4().hex}&method=number"
-        )
-        try:
-            status, _ = await request(
-                "POST", f"/meetings/{meeting_id}/door/check-in", f"{sessions.cookie_name}={cookie}", body
-            )
-        except (OSError, TimeoutError):
-            status = 0
-        latencies.append(time.perf_counter() - due)
-        timeline.append((due - start, latencies[-1]))
-        statuses[status] = statuses.get(status, 0) + 1
-
-    async def send_all() -> None:
-        # Open loop: each check-in starts when it is due, whatever the server's state; a request that
-        # could only start late still counts its latency from when it was due, so a stall is not hidden.
-        tasks = []
-        for index in range(total):
-            due = start + index / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(index, due)))
-        await asyncio.gather(*tasks)
-
+    checked, poll_latencies, stop = Stream(), list[float](), asyncio.Event()
     poll_tasks = start_pollers(sessions, meeting_id, pollers, poll_every, stop, poll_latencies)
     start = time.perf_counter() + 0.5
     began = time.perf_counter()
     start_clock = time.time() + (start - began)  # wall clock of `start`, to line the timeline up with logs
-    await send_all()
+    await open_loop(rate, seconds, start, check_in_sender(sessions, meeting_id, first_member), checked)
     elapsed = time.perf_counter() - start
     stop.set()
     await asyncio.gather(*poll_tasks)
     if os.environ.get("BENCH_TIMELINE"):
-        print_timeline(timeline, start_clock)
-    return latencies, statuses, poll_latencies, elapsed, time.perf_counter() - began
+        print_timeline(checked.timeline, start_clock)
+    return checked.latencies, checked.statuses, poll_latencies, elapsed, time.perf_counter() - began
+
+
+def check_in_sender(
+    sessions: Sessions, meeting_id: int, first_member: int
+) -> Callable[[int], Awaitable[int]]:
+    """Check-in `index` of a run: member `first_member + index`, from the stewards' sessions in turn, as
+    the door's script posts it. Returns the answer's status."""
+
+    async def check_in(index: int) -> int:
+        cookie, token = sessions.stewards[index % len(sessions.stewards)]
+        number, path = first_member + index, f"/meetings/{meeting_id}/door/check-in"
+        body = f"csrf_token={token}&member_number={number}&nonce={uuid.uuid4().hex}&method=number"
+        return (await request("POST", path, f"{sessions.cookie_name}={cookie}", body))[0]
+
+    return check_in
 
 
 def start_pollers(
@@ -311,6 +293,7 @@ class Stream:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     found: int = 0  # searches whose answer listed the member the query was made from
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the run, latency)
 
     def failed(self, expected: int) -> int:
         """Answers other than `expected`."""
@@ -329,6 +312,7 @@ async def open_loop(
         except (OSError, TimeoutError):
             status = 0
         stream.latencies.append(time.perf_counter() - due)
+        stream.timeline.append((due - start, stream.latencies[-1]))
         stream.statuses[status] = stream.statuses.get(status, 0) + 1
 
     tasks = []
@@ -389,7 +373,7 @@ async def door_mix_run(
     poll_tasks = start_pollers(sessions, meeting_id, pollers, poll_every, stop, poll_latencies)
     start = time.perf_counter() + 0.5
     await asyncio.gather(
-        open_loop(check_ins, seconds, start, check_in, checked),
+        open_loop(check_ins, seconds, start, check_in_sender(sessions, meeting_id, first_member), checked),
         open_loop(searches, seconds, start, search, searched),
     )
     stop.set()

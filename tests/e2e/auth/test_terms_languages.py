@@ -124,10 +124,7 @@ def test_without_a_translation_the_english_page_shows_the_original_marked_as_dut
 def test_the_acceptance_records_the_text_the_page_showed_not_the_language_at_submit(
     app, database, signed_in_client, account_factory, org_tree
 ) -> None:
-    admin, _ = signed_in_client(Role.ADMIN, None)
-    assert _publish(admin, title_en="Code of conduct", body_markdown_en=ENGLISH).status_code == 302
-    client, _ = _officer(account_factory, app, org_tree, "en")
-    page = client.get("/terms").get_data(as_text=True)
+    client, page = _english_reader_of_a_translation(app, signed_in_client, account_factory, org_tree)
     assert re.search(r'name="language"[^>]*value="en"|value="en"[^>]*name="language"', page)
     client.set_cookie("lang", "nl")  # switched language in another tab before pressing Accept
     fields = {"accept": "y", "version_id": _version_id(page), "language": "en"}
@@ -138,13 +135,19 @@ def test_the_acceptance_records_the_text_the_page_showed_not_the_language_at_sub
 def test_a_forged_language_is_recorded_as_the_text_that_exists(
     app, database, signed_in_client, account_factory, org_tree
 ) -> None:
-    admin, _ = signed_in_client(Role.ADMIN, None)
-    assert _publish(admin, title_en="Code of conduct", body_markdown_en=ENGLISH).status_code == 302
-    client, _ = _officer(account_factory, app, org_tree, "en")
-    page = client.get("/terms").get_data(as_text=True)
+    client, page = _english_reader_of_a_translation(app, signed_in_client, account_factory, org_tree)
     fields = {"accept": "y", "version_id": _version_id(page), "language": "xx<script>" + "x" * 500}
     assert post_form(client, "/terms", fields).status_code == 302
     assert _newest_acceptance_language(database) == "nl"  # no such text: the original is what exists
+
+
+def _english_reader_of_a_translation(app, signed_in_client, account_factory, org_tree):  # type: ignore[no-untyped-def]
+    """Terms published with an English translation, and an officer reading them in English: the
+    officer's client and the terms page."""
+    admin, _ = signed_in_client(Role.ADMIN, None)
+    assert _publish(admin, title_en="Code of conduct", body_markdown_en=ENGLISH).status_code == 302
+    client, _ = _officer(account_factory, app, org_tree, "en")
+    return client, client.get("/terms").get_data(as_text=True)
 
 
 def _version_id(page: str) -> str:
