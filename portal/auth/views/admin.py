@@ -67,7 +67,6 @@ def admin_terms() -> ResponseReturnValue:
         versions=versions,
         accepted=acceptances_per_version(database),
         original=original,
-        language_name=language_name,
     )
 
 

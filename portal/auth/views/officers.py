@@ -15,7 +15,7 @@ from portal.auth.guards import client_info, current_account, current_actor, offi
 from portal.auth.models import GrantSource
 from portal.auth.scopes import current_grants, unit_ids_in_scope
 from portal.auth.services.terms import accept_terms, terms_status, text_in
-from portal.auth.views.web import blueprint, language_name, safe_next
+from portal.auth.views.web import blueprint, safe_next
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict
 from portal.core.extension import db_session, settings
@@ -87,7 +87,6 @@ def terms() -> ResponseReturnValue:
         body=render_markdown(text.body_markdown),
         original_body=Markup("") if text.is_original else render_markdown(status.current.body_markdown),
         page_language=page_language,
-        language_name=language_name,
         next_path=next_path,
         now=utcnow(),
     )

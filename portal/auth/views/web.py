@@ -54,14 +54,6 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def language_name(code: str) -> str:
-    """A language code as the page's reader calls the language: 'en' → 'Engels' on a Dutch page."""
-    try:
-        return Locale.parse(code).get_display_name(get_locale()) or code
-    except (ValueError, UnknownLocaleError):
-        return code
-
-
 ROLE_LABELS = {
     "branch_board": _l("Branch board"),
     "regional_officer": _l("Regional officer"),
@@ -98,6 +90,21 @@ def role_label(role: object) -> str:
 def function_label(function: object) -> str:
     """A position function's name for people."""
     return str(FUNCTION_LABELS.get(_name(function), _name(function)))
+
+
+@blueprint.app_template_global("auth_language_name")
+def language_name(code: str) -> str:
+    """A language code as the page's reader calls the language: 'en' → 'Engels' on a Dutch page."""
+    try:
+        return Locale.parse(code).get_display_name(get_locale()) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+@blueprint.app_template_filter("auth_lang")
+def language_tag(code: str) -> str:
+    """A configured locale as an HTML `lang` value (BCP 47): 'en_GB' → 'en-GB'."""
+    return code.replace("_", "-")
 
 
 @blueprint.app_template_filter("auth_time")

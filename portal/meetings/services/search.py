@@ -20,7 +20,12 @@ from portal.meetings.services.meetings import AnyMeeting
 from portal.members import names
 from portal.members.models import Member
 from portal.members.name_search import parse_name_query
-from portal.members.services.name_matching import count_up_to, ordered_by_name_match, similar_names
+from portal.members.services.name_matching import (
+    SORTED_AFTER_FILTERING,
+    count_up_to,
+    ordered_by_name_match,
+    similar_names,
+)
 
 MAX_RESULTS = 10
 SCAN_LIMIT = 50  # candidates read: enough to say "more than ten, ask for postcode or birth year"
@@ -75,8 +80,7 @@ def search_members(
     if not ids and any(word.fuzzy_terms() for word in parsed.words):
         # The roll, postcode and birth year narrow the misspelt candidates too, before their cut:
         # "Jnsen" stands for thousands of people at a congress, the postcode for one of them.
-        narrowed = narrowed_to(on_roll)
-        ids = similar_names(session, on_roll, parsed, only=narrowed, limit=SCAN_LIMIT)
+        ids = similar_names(session, on_roll, parsed, only=_narrowed_to(on_roll), limit=SCAN_LIMIT)
     found = _candidates(session, ids)
     if not found:
         log_attempt(
@@ -112,7 +116,7 @@ def _on_roll(meeting: AnyMeeting, wanted_postcode: str, birth_year: int | None) 
     return statement
 
 
-def narrowed_to(on_roll: Select[Any]) -> Callable[[Any], ColumnElement[bool]]:
+def _narrowed_to(on_roll: Select[Any]) -> Callable[[Any], ColumnElement[bool]]:
     """A per-member check that the member is in `on_roll` (a probe by id, not the roll as a set)."""
 
     def check(member_id: Any) -> ColumnElement[bool]:
@@ -122,23 +126,21 @@ def narrowed_to(on_roll: Select[Any]) -> Callable[[Any], ColumnElement[bool]]:
 
 
 def _candidates(session: Session, ids: list[int]) -> list[Candidate]:
-    """The people behind `ids`, by name (each match word's hits came in index order)."""
+    """The people behind `ids`, by name (each match word's hits came in index order); sorted after the
+    few are found, as the officers' search does, never by walking the name index."""
     if not ids:
         return []
-    rows = list(
-        session.execute(
-            select(
-                Member.member_number,
-                Member.given_name,
-                Member.infix,
-                Member.family_name,
-                type_coerce(Member.status, String).label("status"),
-                Member.sort_name,
-                Member.id,
-            ).where(Member.id.in_(ids))
+    rows = session.execute(
+        select(
+            Member.member_number,
+            Member.given_name,
+            Member.infix,
+            Member.family_name,
+            type_coerce(Member.status, String).label("status"),
         )
+        .where(Member.id.in_(ids))
+        .order_by(*SORTED_AFTER_FILTERING)
     )
-    rows.sort(key=lambda row: (row.sort_name, row.id))
     return [
         Candidate(
             member_number=row.member_number,
