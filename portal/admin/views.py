@@ -11,6 +11,7 @@ from crm_sync.models import OutboxStatus
 from crm_sync.push import discard_message, replay_message
 from crm_sync.push.state import list_messages, open_conflicts
 from crm_sync.status import sync_status
+from portal.admin import log
 from portal.admin.forms import DiscardForm, ReplayForm
 from portal.auth.guards import admin_required, current_actor
 from portal.core.errors import DomainError
@@ -81,5 +82,6 @@ def discard(message_id: int) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    """Register the sync administration pages."""
+    """Register the sync administration pages and the mutation log."""
     app.register_blueprint(blueprint)
+    app.register_blueprint(log.blueprint)

@@ -1,0 +1,181 @@
+"""The mutation log for admins: every change, filtered by action, person, record and date, newest first.
+A member's history holds the entries about their member record and their portal account, and who looked
+at their data; looking it up is itself a read access."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from audit.services import record_read
+from audit.viewer import (
+    LogFilter,
+    Page,
+    chain_head,
+    count_matching,
+    family_of,
+    known_actions,
+    log_page,
+    reads_page,
+)
+from portal.admin.forms import LogFilterForm
+from portal.auth.guards import admin_required, current_actor
+from portal.auth.models import Account
+from portal.core.clock import local_midnight
+from portal.core.extension import db_session
+from portal.members.models import Member
+
+blueprint = Blueprint("audit_log", __name__, template_folder="templates", url_prefix="/admin/log")
+
+READ_PURPOSE = "audit log (admin)"
+SHOWN_LENGTH = 200  # a longer value is cut on the page; the log itself keeps it whole
+FILTERS = ("action", "member", "actor", "target_type", "target_id", "since", "until")
+
+
+class _Refused(Exception):
+    """A filter that names nobody: the field and what to tell the admin."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _member_numbered(number: str) -> Member | None:
+    return db_session().scalars(select(Member).where(Member.member_number == number.strip())).first()
+
+
+def _account_of(member: Member) -> int | None:
+    return db_session().scalars(select(Account.id).where(Account.member_id == member.id)).first()
+
+
+def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member | None]:
+    """The form's fields as a filter; member numbers become the member's record and account."""
+    chosen = form.action.data or ""
+    if chosen.endswith(".*"):
+        selected = tuple(action for action in actions if family_of(action) == chosen[:-2])
+    else:
+        selected = (chosen,) if chosen else ()
+    target_type, target_id = (form.target_type.data or "").strip(), (form.target_id.data or "").strip()
+    member: Member | None = None
+    records: tuple[tuple[str, str], ...] = ()
+    if form.member.data and form.member.data.strip():
+        if target_type or target_id:
+            raise _Refused("member", _("Choose either a member or a record type and number."))
+        member = _member_numbered(form.member.data)
+        if member is None:
+            raise _Refused("member", _("No member has this member number."))
+        account = _account_of(member)
+        records = ((Member.__tablename__, str(member.id)),) + (
+            ((Account.__tablename__, str(account)),) if account is not None else ()
+        )
+    actor_id = None
+    if form.actor.data and form.actor.data.strip():
+        someone = _member_numbered(form.actor.data)
+        actor_id = _account_of(someone) if someone is not None else None
+        if actor_id is None:
+            raise _Refused("actor", _("No portal account belongs to this member number."))
+    since, until = form.since.data, form.until.data
+    wanted = LogFilter(
+        actions=selected,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        records=records,
+        since=local_midnight(since) if since else None,
+        until=local_midnight(until + timedelta(days=1)) if until else None,
+    )
+    return wanted, member
+
+
+def _shown(value: Any) -> str:
+    """A diff value as text for the page: None as a dash, structures as JSON, long text cut."""
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH] + "…"
+
+
+def _changes(changes: Any) -> list[tuple[str, str, str | None]]:
+    """`(field, old, new)` for `{field: [old, new]}` diffs; `(field, value, None)` for anything else."""
+    if not isinstance(changes, dict):
+        return [("", _shown(changes), None)]
+    return [
+        (str(name), _shown(value[0]), _shown(value[1]))
+        if isinstance(value, list) and len(value) == 2
+        else (str(name), _shown(value), None)
+        for name, value in changes.items()
+    ]
+
+
+def _members_named(page: Page, member: Member | None) -> dict[str, Member]:
+    """The members the page's entries are about, by the target id the log holds."""
+    ids = {
+        int(entry.target_id)
+        for entry in page.rows
+        if entry.target_type == Member.__tablename__ and entry.target_id.isdigit()
+    }
+    found: dict[str, Member] = {}
+    if ids:
+        found = {str(row.id): row for row in db_session().scalars(select(Member).where(Member.id.in_(ids)))}
+    if member is not None:
+        found[str(member.id)] = member
+    return found
+
+
+def _link(**changed: Any) -> str:
+    """This page's URL with the current filters and `changed` (a None value drops the parameter)."""
+    args: dict[str, Any] = {name: request.args[name] for name in FILTERS if request.args.get(name)}
+    args.update(changed)
+    return url_for("audit_log.index", **{name: value for name, value in args.items() if value is not None})
+
+
+@blueprint.get("/")
+@admin_required
+def index() -> ResponseReturnValue:
+    """The log, newest first, 50 entries a page; older pages by the sequence number."""
+    session = db_session()
+    actions = known_actions(session)
+    families = sorted({family_of(action) for action in actions})
+    form = LogFilterForm(request.args)
+    form.action.choices = [
+        ("", _("All actions")),
+        *((f"{family}.*", _("%(family)s: every action", family=family)) for family in families),
+        *((action, action) for action in actions),
+    ]
+    page, reads, member, total = Page(), Page(), None, (0, False)
+    if form.validate():
+        try:
+            wanted, member = _wanted(form, actions)
+        except _Refused as refused:
+            getattr(form, refused.field).errors = [refused.message]
+        else:
+            page = log_page(session, wanted, before=form.before.data)
+            total = count_matching(session, wanted)
+            if member is not None:  # this look is recorded first, so the admin sees it listed too
+                record_read(session, actor=current_actor(), subject_member_id=member.id, purpose=READ_PURPOSE)
+                session.commit()
+                reads = reads_page(session, subject_member_id=member.id, before=form.reads_before.data)
+    status = 200 if not form.errors else 400
+    return render_template(
+        "admin/log.html",
+        form=form,
+        page=page,
+        reads=reads,
+        member=member,
+        members=_members_named(page, member),
+        total=total,
+        head=chain_head(session),
+        changes=_changes,
+        older=_link(before=page.older, reads_before=None) if page.older else None,
+        older_reads=_link(before=request.args.get("before"), reads_before=reads.older)
+        if reads.older
+        else None,
+        newest=_link() if form.before.data or form.reads_before.data else None,
+        record_link=lambda type_, id_: url_for("audit_log.index", target_type=type_, target_id=id_),
+    ), status
