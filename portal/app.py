@@ -19,7 +19,7 @@ from portal import jobs
 from portal.admin import views as admin_views
 from portal.auth import views as auth_views
 from portal.core import cli as db_cli
-from portal.core import clock, context, error_pages, security_headers
+from portal.core import clock, context, error_pages, input_guard, security_headers
 from portal.core.database import Database
 from portal.core.events import EventBus
 from portal.core.extension import PortalState, install
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     security_headers.init_app(app, production=settings.is_production)
     error_pages.init_app(app)
+    input_guard.init_app(app)
 
     for feature in (
         db_cli,

@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         messages = {
+            400: _("The request held something the portal cannot accept. Check what you typed, then retry."),
             404: _("This page does not exist, or you may not see it."),
             403: _("You may not do this."),
             405: _("This address does not accept this kind of request."),

@@ -199,3 +199,35 @@ def test_every_page_names_its_icon_and_the_icon_is_served(client: FlaskClient) -
         assert icon.status_code == 200
         assert icon.mimetype == "image/svg+xml"
         assert b"<script" not in icon.data
+
+
+@pytest.mark.both_backends  # PostgreSQL refuses NUL in any text value: it must never get that far
+def test_a_nul_in_any_parameter_of_any_endpoint_is_refused_with_a_clear_400(  # type: ignore[no-untyped-def]
+    app: Flask, signed_in_client, org_tree, member_factory
+) -> None:
+    from portal.auth.roles import Role
+    from portal.auth.testing import csrf_from
+
+    member_factory(member_number="1")
+    anonymous = app.test_client()
+    officer, _ = signed_in_client(Role.NATIONAL_ADMINISTRATOR, org_tree.national.id)
+    for client in (anonymous, officer):
+        token = csrf_from(
+            client.get("/sign-in" if client is anonymous else "/security").get_data(as_text=True)
+        )
+        for rule in app.url_map.iter_rules():
+            if rule.arguments or rule.rule.startswith("/static"):
+                continue
+            if "GET" in rule.methods:
+                answer = client.get(rule.rule + "?q=a%00b&member=1", headers={"Accept-Language": "en"})
+                assert answer.status_code == 400, ("GET", rule.rule)
+                assert "cannot accept" in answer.get_data(as_text=True)
+            if "POST" in rule.methods:
+                form = {"csrf_token": token, "identifier": "1\x00", "password": "secret", "q": "x"}
+                assert client.post(rule.rule, data=form).status_code == 400, ("POST", rule.rule)
+    as_json = officer.post(
+        "/sign-out", json={"note": ["fine", {"deep": "a\x00"}]}, headers={"X-CSRFToken": token}
+    )
+    assert as_json.status_code == 400
+    assert as_json.get_json()["error"] == "bad_request"
+    assert officer.get("/security?q=fine").status_code == 200  # the guard passes everything else

@@ -103,7 +103,7 @@ def test_bad_queries_are_refused(signed_in_client, board, fields) -> None:
 def test_hostile_names_are_only_text(signed_in_client, board, typed) -> None:
     client, _ = signed_in_client()
     response = _search(client, q=typed)
-    assert response.status_code in {200, 422}
+    assert response.status_code in ({400} if "\x00" in typed else {200, 422})  # NUL: refused by the app shell
     html_token = csrf_from(client.get("/whos-who").get_data(as_text=True))
     page = client.post("/whos-who/search", data={"csrf_token": html_token, "q": typed}).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
