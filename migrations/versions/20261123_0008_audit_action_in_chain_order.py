@@ -19,7 +19,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    existing = {index["name"] for index in sa.inspect(op.get_bind()).get_indexes("audit_entries")}
+    bind = op.get_bind()
+    existing = {index["name"] for index in sa.inspect(bind).get_indexes("audit_entries")}
+    if bind.dialect.name == "postgresql" and "ix_audit_entries_action_seq" in existing:
+        # A CREATE INDEX CONCURRENTLY that failed leaves an invalid index under the name: build it again.
+        valid = bind.execute(
+            sa.text(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = 'ix_audit_entries_action_seq'"
+            )
+        ).scalar()
+        if not valid:
+            op.drop_index("ix_audit_entries_action_seq", table_name="audit_entries")
+            existing.discard("ix_audit_entries_action_seq")
     if "ix_audit_entries_action_seq" not in existing:
         op.create_index("ix_audit_entries_action_seq", "audit_entries", ["action", "seq"], unique=False)
     op.drop_index("ix_audit_entries_action", table_name="audit_entries")

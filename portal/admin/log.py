@@ -24,11 +24,11 @@ from audit.viewer import (
     log_page,
     reads_page,
 )
-from portal.admin.forms import LogFilterForm
+from portal.admin.forms import CURSOR_MAX, LogFilterForm
 from portal.auth.guards import admin_required, current_actor
 from portal.auth.models import Account
 from portal.core.clock import local_midnight
-from portal.core.extension import db_session
+from portal.core.extension import database, db_session
 from portal.members.models import Member
 
 blueprint = Blueprint("audit_log", __name__, template_folder="templates", url_prefix="/admin/log")
@@ -93,6 +93,18 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
     return wanted, member
 
 
+def _member_record(wanted: LogFilter) -> Member | None:
+    """The member whose row an explicit record filter names, if any."""
+    key = wanted.target_id
+    if (
+        wanted.target_type != Member.__tablename__
+        or not (key.isascii() and key.isdigit())
+        or int(key) > CURSOR_MAX
+    ):
+        return None
+    return db_session().get(Member, int(key))
+
+
 def _shown(value: Any) -> str:
     """A diff value as text for the page: None as a dash, structures as JSON, long text cut."""
     if value is None:
@@ -118,7 +130,9 @@ def _members_named(page: Page, member: Member | None) -> dict[str, Member]:
     ids = {
         int(entry.target_id)
         for entry in page.rows
-        if entry.target_type == Member.__tablename__ and entry.target_id.isdigit()
+        if entry.target_type == Member.__tablename__
+        and entry.target_id.isascii()
+        and entry.target_id.isdigit()
     }
     found: dict[str, Member] = {}
     if ids:
@@ -155,27 +169,42 @@ def index() -> ResponseReturnValue:
         except _Refused as refused:
             getattr(form, refused.field).errors = [refused.message]
         else:
+            subject = member or _member_record(wanted)
+            if subject is not None:
+                # Whoever reads a member's diffs is recorded, by either filter. In its own short write,
+                # before the log is read: the admin sees this look listed, and a busy SQLite never has
+                # to upgrade this request's read transaction to a write.
+                with database().transaction() as writing:
+                    record_read(
+                        writing, actor=current_actor(), subject_member_id=subject.id, purpose=READ_PURPOSE
+                    )
+                session.commit()  # end the read snapshot taken before the look was recorded
             page = log_page(session, wanted, before=form.before.data)
             total = count_matching(session, wanted)
-            if member is not None:  # this look is recorded first, so the admin sees it listed too
-                record_read(session, actor=current_actor(), subject_member_id=member.id, purpose=READ_PURPOSE)
-                session.commit()
+            if member is not None:
                 reads = reads_page(session, subject_member_id=member.id, before=form.reads_before.data)
     status = 200 if not form.errors else 400
+    members = _members_named(page, member)
+
+    def record_link(kind: str, key: str) -> str:
+        """A member's entries lead to their history (a recorded look); other records to their entries."""
+        someone = members.get(key) if kind == Member.__tablename__ else None
+        if someone is not None:
+            return url_for("audit_log.index", member=someone.member_number)
+        return url_for("audit_log.index", target_type=kind, target_id=key)
+
     return render_template(
         "admin/log.html",
         form=form,
         page=page,
         reads=reads,
         member=member,
-        members=_members_named(page, member),
+        members=members,
         total=total,
         head=chain_head(session),
         changes=_changes,
         older=_link(before=page.older, reads_before=None) if page.older else None,
-        older_reads=_link(before=request.args.get("before"), reads_before=reads.older)
-        if reads.older
-        else None,
+        older_reads=_link(before=form.before.data, reads_before=reads.older) if reads.older else None,
         newest=_link() if form.before.data or form.reads_before.data else None,
-        record_link=lambda type_, id_: url_for("audit_log.index", target_type=type_, target_id=id_),
+        record_link=record_link,
     ), status
