@@ -121,10 +121,20 @@ def log_page(
 
 
 def reads_page(
-    session: Session, *, subject_member_id: int, before: int | None = None, size: int = PAGE_SIZE
+    session: Session,
+    *,
+    subject_member_id: int | None = None,
+    actor_id: int | None = None,
+    before: int | None = None,
+    size: int = PAGE_SIZE,
 ) -> Page:
-    """Who looked at one person's data, and why, newest first (the subject index serves it)."""
-    query = select(ReadAccess).where(ReadAccess.subject_member_id == subject_member_id)
+    """Who looked at one person's data, or whose data one account looked at, and why, newest first."""
+    if (subject_member_id is None) == (actor_id is None):
+        raise ValueError("reads_page reads by subject or by actor, one of the two")
+    if subject_member_id is not None:
+        query = select(ReadAccess).where(ReadAccess.subject_member_id == subject_member_id)
+    else:
+        query = select(ReadAccess).where(ReadAccess.actor_kind == "account", ReadAccess.actor_id == actor_id)
     if before is not None:
         query = query.where(ReadAccess.id < before)
     rows = list(session.scalars(query.order_by(ReadAccess.id.desc()).limit(size + 1)))

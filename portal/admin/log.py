@@ -1,6 +1,7 @@
 """The mutation log for admins: every change, filtered by action, person, record and date, newest first.
 A member's history holds the entries about their member record and their portal account, and who looked
-at their data; looking it up is itself a read access."""
+at their data; looking it up is itself a read access. For the person who acted, it lists whose data they
+looked at."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from audit.services import record_read
+from audit.services import record_change, record_read
 from audit.viewer import (
     LogFilter,
     Page,
@@ -27,13 +28,20 @@ from audit.viewer import (
 from portal.admin.forms import CURSOR_MAX, LogFilterForm
 from portal.auth.guards import admin_required, current_actor
 from portal.auth.models import Account
-from portal.core.clock import local_midnight
+from portal.core.clock import local_midnight, utcnow
+from portal.core.downloads import download
 from portal.core.extension import database, db_session
 from portal.members.models import Member
+from portal.members.spreadsheets import csv_bytes
 
 blueprint = Blueprint("audit_log", __name__, template_folder="templates", url_prefix="/admin/log")
 
 READ_PURPOSE = "audit log (admin)"
+EXPORT_LIMIT = 10_000  # newest first; narrow the filters for older entries
+EXPORT_COLUMNS = (
+    "seq", "occurred_at", "actor_kind", "actor_id", "actor_label", "action",
+    "target_type", "target_id", "changes", "request_id", "entry_hash",
+)  # fmt: skip
 SHOWN_LENGTH = 200  # a longer value is cut on the page; the log itself keeps it whole
 FILTERS = ("action", "member", "actor", "target_type", "target_id", "since", "until")
 
@@ -54,7 +62,7 @@ def _account_of(member: Member) -> int | None:
     return db_session().scalars(select(Account.id).where(Account.member_id == member.id)).first()
 
 
-def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member | None]:
+def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member | None, Member | None]:
     """The form's fields as a filter; member numbers become the member's record and account."""
     chosen = form.action.data or ""
     if chosen.endswith(".*"):
@@ -74,7 +82,7 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
         records = ((Member.__tablename__, str(member.id)),) + (
             ((Account.__tablename__, str(account)),) if account is not None else ()
         )
-    actor_id = None
+    actor_id, someone = None, None
     if form.actor.data and form.actor.data.strip():
         someone = _member_numbered(form.actor.data)
         actor_id = _account_of(someone) if someone is not None else None
@@ -90,7 +98,7 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
         since=local_midnight(since) if since else None,
         until=local_midnight(until + timedelta(days=1)) if until else None,
     )
-    return wanted, member
+    return wanted, member, someone
 
 
 def _member_record(wanted: LogFilter) -> Member | None:
@@ -149,42 +157,61 @@ def _link(**changed: Any) -> str:
     return url_for("audit_log.index", **{name: value for name, value in args.items() if value is not None})
 
 
+def _filter_form(data: Any, actions: list[str]) -> LogFilterForm:
+    """The filter with the log's own actions, and each family of them, as the action's choices."""
+    form = LogFilterForm(data)
+    families = sorted({family_of(action) for action in actions})
+    form.action.choices = [
+        ("", _("All actions")),
+        *((f"{family}.*", _("%(family)s: every action", family=family)) for family in families),
+        *((action, action) for action in actions),
+    ]
+    return form
+
+
+def _record_look(subject: Member) -> None:
+    """Whoever reads a member's diffs is recorded, before the log is read (the admin sees this look
+    listed). A GET writes it in its own short transaction, so a busy SQLite never has to upgrade the
+    request's read transaction; a POST's session already writes."""
+    if request.method == "GET":
+        with database().transaction() as writing:
+            record_read(writing, actor=current_actor(), subject_member_id=subject.id, purpose=READ_PURPOSE)
+    else:
+        record_read(db_session(), actor=current_actor(), subject_member_id=subject.id, purpose=READ_PURPOSE)
+    db_session().commit()  # a GET: end the read snapshot taken before the look was recorded
+
+
 @blueprint.get("/")
 @admin_required
 def index() -> ResponseReturnValue:
     """The log, newest first, 50 entries a page; older pages by the sequence number."""
     session = db_session()
     actions = known_actions(session)
-    families = sorted({family_of(action) for action in actions})
-    form = LogFilterForm(request.args)
-    form.action.choices = [
-        ("", _("All actions")),
-        *((f"{family}.*", _("%(family)s: every action", family=family)) for family in families),
-        *((action, action) for action in actions),
-    ]
-    page, reads, member, total = Page(), Page(), None, (0, False)
+    form = _filter_form(request.args, actions)
+    page, reads, member, acting, total = Page(), Page(), None, None, (0, False)
     if form.validate():
         try:
-            wanted, member = _wanted(form, actions)
+            wanted, member, acting = _wanted(form, actions)
         except _Refused as refused:
             getattr(form, refused.field).errors = [refused.message]
         else:
             subject = member or _member_record(wanted)
             if subject is not None:
-                # Whoever reads a member's diffs is recorded, by either filter. In its own short write,
-                # before the log is read: the admin sees this look listed, and a busy SQLite never has
-                # to upgrade this request's read transaction to a write.
-                with database().transaction() as writing:
-                    record_read(
-                        writing, actor=current_actor(), subject_member_id=subject.id, purpose=READ_PURPOSE
-                    )
-                session.commit()  # end the read snapshot taken before the look was recorded
+                _record_look(subject)
             page = log_page(session, wanted, before=form.before.data)
             total = count_matching(session, wanted)
             if member is not None:
                 reads = reads_page(session, subject_member_id=member.id, before=form.reads_before.data)
+            elif acting is not None:  # whose data this person looked at: how misuse is traced
+                reads = reads_page(session, actor_id=wanted.actor_id, before=form.reads_before.data)
     status = 200 if not form.errors else 400
     members = _members_named(page, member)
+    if acting is not None and reads.rows:
+        subjects = {read.subject_member_id for read in reads.rows} - {int(key) for key in members}
+        if subjects:
+            members.update(
+                {str(row.id): row for row in session.scalars(select(Member).where(Member.id.in_(subjects)))}
+            )
 
     def record_link(kind: str, key: str) -> str:
         """A member's entries lead to their history (a recorded look); other records to their entries."""
@@ -199,6 +226,7 @@ def index() -> ResponseReturnValue:
         page=page,
         reads=reads,
         member=member,
+        acting=acting,
         members=members,
         total=total,
         head=chain_head(session),
@@ -207,4 +235,61 @@ def index() -> ResponseReturnValue:
         older_reads=_link(before=form.before.data, reads_before=reads.older) if reads.older else None,
         newest=_link() if form.before.data or form.reads_before.data else None,
         record_link=record_link,
+        export_filters=_filters_of(request.args),
+        export_limit=EXPORT_LIMIT,
     ), status
+
+
+@blueprint.post("/export.csv")
+@admin_required
+def export() -> ResponseReturnValue:
+    """The filtered log as CSV, newest first, at most EXPORT_LIMIT entries, formula-safe. The export is
+    itself an entry in the log (with its filters and size), and a member's history a recorded look."""
+    session = db_session()
+    actions = known_actions(session)
+    form = _filter_form(request.form, actions)
+    back = redirect(url_for("audit_log.index", **_filters_of(request.form)))
+    if not form.validate():
+        return back  # the page shows what is wrong with the filters
+    try:
+        wanted, member, _acting = _wanted(form, actions)
+    except _Refused:
+        return back
+    subject = member or _member_record(wanted)
+    if subject is not None:
+        _record_look(subject)
+    rows = log_page(session, wanted, size=EXPORT_LIMIT).rows
+    record_change(
+        session,
+        actor=current_actor(),
+        action="audit.log_exported",
+        target=("audit_entries", rows[0].seq if rows else 0),
+        changes={"filters": [None, _filters_of(request.form)], "entries": [None, len(rows)]},
+    )
+    session.commit()
+    body = csv_bytes(
+        EXPORT_COLUMNS,
+        (
+            (
+                entry.seq,
+                entry.occurred_at,
+                entry.actor_kind,
+                entry.actor_id,
+                entry.actor_label,
+                entry.action,
+                entry.target_type,
+                entry.target_id,
+                json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+                entry.request_id,
+                entry.entry_hash,
+            )
+            for entry in rows
+        ),
+    )
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    return download(body, filename=f"mutation-log-{stamp}.csv", mimetype="text/csv")
+
+
+def _filters_of(data: Any) -> dict[str, Any]:
+    """The filter fields a request carried, for a redirect back or the export's own log entry."""
+    return {name: str(data[name]) for name in FILTERS if data.get(name)}

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from audit.models import ReadAccess
+from audit.models import AuditEntry, ReadAccess
 from audit.services import record_change, record_read
 from portal.admin.log import READ_PURPOSE
 from portal.auth.roles import Role
+from portal.auth.testing import csrf_from
 from portal.core.actors import Actor
 from portal.members.services import update_member
 
@@ -220,3 +221,64 @@ def test_reading_a_members_entries_by_record_is_recorded_too_and_links_lead_to_t
     assert (
         admin.get("/admin/log/?target_type=members&target_id=99999999999").status_code == 200
     )  # no such member
+
+
+def test_the_person_who_acted_shows_whose_data_they_looked_at(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory, account_factory
+) -> None:
+    officer_member = member_factory(family_name="Mulder")
+    account, _ = account_factory(member=officer_member)
+    looked_at = member_factory(family_name="Jansen")
+    record_read(
+        db_session,
+        actor=Actor.account(account.id, "Mulder"),
+        subject_member_id=looked_at.id,
+        purpose="member detail (officer)",
+    )
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    html = admin.get(f"/admin/log/?actor={officer_member.member_number}").get_data(as_text=True)
+    assert "Jansen" in html
+    assert looked_at.member_number in html
+    assert f"/admin/log/?member={looked_at.member_number}" in html
+    assert "member detail (officer)" in html
+
+
+def test_the_export_is_formula_safe_filtered_needs_csrf_and_is_itself_logged(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory
+) -> None:
+    member = member_factory(family_name="Prins")
+    formula = Actor.account(992, '=HYPERLINK("http://x","y")')
+    record_change(
+        db_session, actor=formula, action="members.update", target=member, changes={"city": ["A", "-1+2"]}
+    )
+    record_change(
+        db_session, actor=OFFICER, action="meetings.check_in", target=("attendances", 9), changes={}
+    )
+    db_session.commit()
+    admin, credentials = signed_in_client(Role.ADMIN, org_tree.national.id)
+    page = admin.get(f"/admin/log/?member={member.member_number}").get_data(as_text=True)
+    assert f'name="member" value="{member.member_number}"' in page  # the export carries the page's filters
+    token = csrf_from(page)
+    assert admin.post("/admin/log/export.csv", data={"member": member.member_number}).status_code == 400
+    answer = admin.post("/admin/log/export.csv", data={"csrf_token": token, "member": member.member_number})
+    assert answer.status_code == 200
+    assert answer.headers["Content-Disposition"].startswith('attachment; filename="mutation-log-')
+    text = answer.get_data(as_text=True)
+    assert "members.update" in text
+    assert "meetings.check_in" not in text  # filtered like the page
+    assert '"=HYPERLINK' not in text  # every cell starting like a formula is quoted with a leading '
+    assert "\"'=HYPERLINK" in text
+    exported = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "audit.log_exported")).one()
+    assert exported.actor_id == credentials.account_id
+    assert exported.changes["filters"][1] == {"member": member.member_number}
+    assert exported.changes["entries"][1] == 1
+    db_session.rollback()  # the test's write session must not hold SQLite's lock during the next request
+    bad = admin.post("/admin/log/export.csv", data={"csrf_token": token, "before": "abc"})
+    assert bad.status_code == 302  # back to the page, which names the problem; nothing exported
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "audit.log_exported")
+        )
+        == 1
+    )

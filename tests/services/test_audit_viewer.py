@@ -138,3 +138,20 @@ def test_a_family_of_actions_pages_in_chain_order_across_its_actions(db_session:
         page = log_page(db_session, wanted, before=page.older, size=4)
         seen += [entry.seq for entry in page.rows]
     assert seen == expected
+
+
+def test_reads_of_one_account_list_whose_data_it_looked_at(db_session: Session) -> None:
+    record_read(db_session, actor=ALICE, subject_member_id=1, purpose="call list")
+    record_read(db_session, actor=ALICE, subject_member_id=2, purpose="member detail")
+    record_read(db_session, actor=BOB, subject_member_id=3, purpose="export")
+    record_read(db_session, actor=Actor("system", 7, "a job"), subject_member_id=4, purpose="job")
+    db_session.commit()
+    page = reads_page(db_session, actor_id=7)
+    assert [(read.subject_member_id, read.purpose) for read in page.rows] == [
+        (2, "member detail"),
+        (1, "call list"),
+    ]
+    with pytest.raises(ValueError, match="one of the two"):
+        reads_page(db_session, actor_id=7, subject_member_id=1)
+    with pytest.raises(ValueError, match="one of the two"):
+        reads_page(db_session)
