@@ -125,16 +125,20 @@ def reads_page(
     *,
     subject_member_id: int | None = None,
     actor_id: int | None = None,
+    excluding_subject: int | None = None,
     before: int | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """Who looked at one person's data, or whose data one account looked at, and why, newest first."""
+    """Who looked at one person's data, or whose data one account looked at (without `excluding_subject`,
+    e.g. their own), and why, newest first."""
     if (subject_member_id is None) == (actor_id is None):
         raise ValueError("reads_page reads by subject or by actor, one of the two")
     if subject_member_id is not None:
         query = select(ReadAccess).where(ReadAccess.subject_member_id == subject_member_id)
     else:
         query = select(ReadAccess).where(ReadAccess.actor_kind == "account", ReadAccess.actor_id == actor_id)
+        if excluding_subject is not None:
+            query = query.where(ReadAccess.subject_member_id != excluding_subject)
     if before is not None:
         query = query.where(ReadAccess.id < before)
     rows = list(session.scalars(query.order_by(ReadAccess.id.desc()).limit(size + 1)))

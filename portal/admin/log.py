@@ -26,17 +26,19 @@ from audit.viewer import (
     reads_page,
 )
 from portal.admin.forms import CURSOR_MAX, LogFilterForm
-from portal.auth.guards import admin_required, current_actor
+from portal.auth.guards import admin_required, current_actor, fresh_sign_in_required, signed_in
 from portal.auth.models import Account
 from portal.core.clock import local_midnight, utcnow
 from portal.core.downloads import download
 from portal.core.extension import database, db_session
 from portal.members.models import Member
 from portal.members.spreadsheets import csv_bytes
+from portal.members.views.rate_limits import limit
 
 blueprint = Blueprint("audit_log", __name__, template_folder="templates", url_prefix="/admin/log")
 
 READ_PURPOSE = "audit log (admin)"
+EXPORT_PURPOSE = "audit log export (admin)"
 EXPORT_LIMIT = 10_000  # newest first; narrow the filters for older entries
 EXPORT_COLUMNS = (
     "seq", "occurred_at", "actor_kind", "actor_id", "actor_label", "action",
@@ -101,16 +103,44 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
     return wanted, member, someone
 
 
-def _member_record(wanted: LogFilter) -> Member | None:
-    """The member whose row an explicit record filter names, if any."""
-    key = wanted.target_id
-    if (
-        wanted.target_type != Member.__tablename__
-        or not (key.isascii() and key.isdigit())
-        or int(key) > CURSOR_MAX
-    ):
+def _canonical_id(key: str) -> int | None:
+    """A stored row id as the log writes it (`str(id)`): `05` or `٣` name no row."""
+    if not (key.isascii() and key.isdigit()) or str(int(key)) != key or int(key) > CURSOR_MAX:
         return None
-    return db_session().get(Member, int(key))
+    return int(key)
+
+
+def _member_record(wanted: LogFilter) -> Member | None:
+    """The member whose data an explicit record filter shows: their member row, or their account."""
+    key = _canonical_id(wanted.target_id)
+    if key is None:
+        return None
+    if wanted.target_type == Member.__tablename__:
+        return db_session().get(Member, key)
+    if wanted.target_type == Account.__tablename__:
+        account = db_session().get(Account, key)
+        return db_session().get(Member, account.member_id) if account is not None else None
+    return None
+
+
+def _members_in(rows: list[Any]) -> set[int]:
+    """The existing members whose data the entries show: member rows and accounts named as targets."""
+    wanted: dict[str, set[int]] = {Member.__tablename__: set(), Account.__tablename__: set()}
+    for entry in rows:
+        key = _canonical_id(entry.target_id)
+        if key is not None and entry.target_type in wanted:
+            wanted[entry.target_type].add(key)
+    session = db_session()
+    found: set[int] = set()
+    for chunk in _chunks(sorted(wanted[Account.__tablename__])):
+        found.update(session.scalars(select(Account.member_id).where(Account.id.in_(chunk))))
+    for chunk in _chunks(sorted(wanted[Member.__tablename__])):
+        found.update(session.scalars(select(Member.id).where(Member.id.in_(chunk))))
+    return found
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _shown(value: Any) -> str:
@@ -136,11 +166,9 @@ def _changes(changes: Any) -> list[tuple[str, str, str | None]]:
 def _members_named(page: Page, member: Member | None) -> dict[str, Member]:
     """The members the page's entries are about, by the target id the log holds."""
     ids = {
-        int(entry.target_id)
+        key
         for entry in page.rows
-        if entry.target_type == Member.__tablename__
-        and entry.target_id.isascii()
-        and entry.target_id.isdigit()
+        if entry.target_type == Member.__tablename__ and (key := _canonical_id(entry.target_id)) is not None
     }
     found: dict[str, Member] = {}
     if ids:
@@ -203,7 +231,12 @@ def index() -> ResponseReturnValue:
             if member is not None:
                 reads = reads_page(session, subject_member_id=member.id, before=form.reads_before.data)
             elif acting is not None:  # whose data this person looked at: how misuse is traced
-                reads = reads_page(session, actor_id=wanted.actor_id, before=form.reads_before.data)
+                reads = reads_page(
+                    session,
+                    actor_id=wanted.actor_id,
+                    excluding_subject=acting.id,  # their own page and downloads are not a look at others
+                    before=form.reads_before.data,
+                )
     status = 200 if not form.errors else 400
     members = _members_named(page, member)
     if acting is not None and reads.rows:
@@ -242,9 +275,12 @@ def index() -> ResponseReturnValue:
 
 @blueprint.post("/export.csv")
 @admin_required
+@fresh_sign_in_required
 def export() -> ResponseReturnValue:
-    """The filtered log as CSV, newest first, at most EXPORT_LIMIT entries, formula-safe. The export is
-    itself an entry in the log (with its filters and size), and a member's history a recorded look."""
+    """The filtered log as CSV, newest first, at most EXPORT_LIMIT entries, formula-safe; like the member
+    export, after a fresh sign-in and rate-limited. The export is itself an entry in the log (its filters
+    and size), and every member whose row or account it holds entries about gets a recorded look."""
+    limit("export")
     session = db_session()
     actions = known_actions(session)
     form = _filter_form(request.form, actions)
@@ -252,16 +288,16 @@ def export() -> ResponseReturnValue:
     if not form.validate():
         return back  # the page shows what is wrong with the filters
     try:
-        wanted, member, _acting = _wanted(form, actions)
+        wanted, _member, _acting = _wanted(form, actions)
     except _Refused:
         return back
-    subject = member or _member_record(wanted)
-    if subject is not None:
-        _record_look(subject)
     rows = log_page(session, wanted, size=EXPORT_LIMIT).rows
+    exporter, me = current_actor(), signed_in()
+    for subject_id in sorted(_members_in(rows) - ({me.member_id} if me is not None else set())):
+        record_read(session, actor=exporter, subject_member_id=subject_id, purpose=EXPORT_PURPOSE)
     record_change(
         session,
-        actor=current_actor(),
+        actor=exporter,
         action="audit.log_exported",
         target=("audit_entries", rows[0].seq if rows else 0),
         changes={"filters": [None, _filters_of(request.form)], "entries": [None, len(rows)]},

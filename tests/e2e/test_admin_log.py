@@ -2,17 +2,20 @@
 hostile filters get a clear message and read nothing."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit.models import AuditEntry, ReadAccess
 from audit.services import record_change, record_read
-from portal.admin.log import READ_PURPOSE
+from portal.admin.log import EXPORT_PURPOSE, READ_PURPOSE
 from portal.auth.roles import Role
 from portal.auth.testing import csrf_from
 from portal.core.actors import Actor
+from portal.core.clock import utcnow
 from portal.members.services import update_member
 
 OFFICER = Actor.account(991, "Olga Officer")
@@ -273,6 +276,10 @@ def test_the_export_is_formula_safe_filtered_needs_csrf_and_is_itself_logged(  #
     assert exported.actor_id == credentials.account_id
     assert exported.changes["filters"][1] == {"member": member.member_number}
     assert exported.changes["entries"][1] == 1
+    export_reads = db_session.scalars(
+        select(ReadAccess.subject_member_id).where(ReadAccess.purpose == EXPORT_PURPOSE)
+    ).all()
+    assert export_reads == [member.id]  # the member whose entries left the portal sees the look
     db_session.rollback()  # the test's write session must not hold SQLite's lock during the next request
     bad = admin.post("/admin/log/export.csv", data={"csrf_token": token, "before": "abc"})
     assert bad.status_code == 302  # back to the page, which names the problem; nothing exported
@@ -282,3 +289,51 @@ def test_the_export_is_formula_safe_filtered_needs_csrf_and_is_itself_logged(  #
         )
         == 1
     )
+
+
+def test_an_export_of_many_people_records_a_look_at_each_and_needs_a_fresh_sign_in(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory, account_factory
+) -> None:
+    edited, signed_in = member_factory(family_name="Kok"), member_factory(family_name="Wit")
+    account, _ = account_factory(member=signed_in)
+    update_member(db_session, actor=OFFICER, member=edited, changes={"city": "Ede"})
+    record_change(
+        db_session, actor=Actor.system("sign-in"), action="auth.totp_replayed", target=account, changes={}
+    )
+    record_change(
+        db_session, actor=OFFICER, action="meetings.check_in", target=("attendances", 3), changes={}
+    )
+    record_change(db_session, actor=OFFICER, action="members.update", target=("members", "05"), changes={})
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    token = csrf_from(admin.get("/admin/log/").get_data(as_text=True))
+    assert admin.post("/admin/log/export.csv", data={"csrf_token": token}).status_code == 200
+    looked = set(
+        db_session.scalars(select(ReadAccess.subject_member_id).where(ReadAccess.purpose == EXPORT_PURPOSE))
+    )
+    assert looked == {edited.id, signed_in.id}  # member rows and accounts; "05" names no row
+    db_session.rollback()
+    with time_machine.travel(utcnow() + timedelta(minutes=11)):
+        stale = admin.post("/admin/log/export.csv", data={"csrf_token": token})
+    assert stale.status_code == 302
+    assert "/confirm" in stale.headers["Location"] or "reauth" in stale.headers["Location"]
+
+
+def test_the_actors_list_leaves_out_their_own_data_and_a_record_filter_on_an_account_is_a_look(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory, account_factory
+) -> None:
+    officer_member = member_factory(family_name="Meijer")
+    account, _ = account_factory(member=officer_member)
+    mine = Actor.account(account.id, "Meijer")
+    record_read(db_session, actor=mine, subject_member_id=officer_member.id, purpose="download own data")
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    html = admin.get(f"/admin/log/?actor={officer_member.member_number}").get_data(as_text=True)
+    assert "download own data" not in html
+    assert "looked at no other member" in html or "geen gegevens van andere leden" in html
+    admin.get(f"/admin/log/?target_type=accounts&target_id={account.id}")
+    admin.get(f"/admin/log/?target_type=members&target_id=0{officer_member.id}")  # not how the log names it
+    looks = db_session.scalars(
+        select(ReadAccess.subject_member_id).where(ReadAccess.purpose == READ_PURPOSE)
+    ).all()
+    assert looks == [officer_member.id]

@@ -225,9 +225,9 @@ def test_a_nul_in_any_parameter_of_any_endpoint_is_refused_with_a_clear_400(  # 
             if "POST" in rule.methods:
                 form = {"csrf_token": token, "identifier": "1\x00", "password": "secret", "q": "x"}
                 assert client.post(rule.rule, data=form).status_code == 400, ("POST", rule.rule)
-    as_json = officer.post(
-        "/sign-out", json={"note": ["fine", {"deep": "a\x00"}]}, headers={"X-CSRFToken": token}
-    )
-    assert as_json.status_code == 400
-    assert as_json.get_json()["error"] == "bad_request"
+    refused = anonymous.get("/sign-in?q=%00", headers={"X-Request-Id": "nul-probe-1"})
+    assert refused.status_code == 400
+    assert refused.headers["X-Request-Id"] == "nul-probe-1"  # the refusal carries its own request id
+    deep = anonymous.post("/sign-in", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert deep.status_code == 400  # no JSON body is parsed (CSRF refuses it), never a 500
     assert officer.get("/security?q=fine").status_code == 200  # the guard passes everything else
