@@ -50,8 +50,9 @@ class LogFilterForm(FlaskForm):
     target_id = StringField(_l("Record number"), [Optional(), Length(max=64), _printable])
     since = DateField(_l("From (date)"), [Optional(), _in_range])
     until = DateField(_l("Up to and including (date)"), [Optional(), _in_range])
-    before = IntegerField(validators=[Optional(), NumberRange(min=1, max=CURSOR_MAX)])
-    reads_before = IntegerField(validators=[Optional(), NumberRange(min=1, max=CURSOR_MAX)])
+    # The pages' cursors, carried by the links (no input on the page): labelled for the error summary.
+    before = IntegerField(_l("Page of entries"), [Optional(), NumberRange(min=1, max=CURSOR_MAX)])
+    reads_before = IntegerField(_l("Page of look-ups"), [Optional(), NumberRange(min=1, max=CURSOR_MAX)])
 
     def validate_until(self, until: DateField) -> None:
         if until.data and self.since.data and until.data < self.since.data:

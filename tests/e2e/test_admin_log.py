@@ -141,7 +141,7 @@ def test_paging_follows_the_older_link_to_the_end(  # type: ignore[no-untyped-de
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("before=abc", "Not a valid integer value"),
+        ("before=abc", "Page of entries: Not a valid integer value"),
         ("before=-5", "Number must be between 1 and 2147483647"),
         ("action=%27%3B%20DROP%20TABLE%20audit_entries%3B--", "Not a valid choice"),
         ("member=999999999", "No member has this member number"),
