@@ -13,16 +13,20 @@ from werkzeug.exceptions import BadRequest
 NUL = "\x00"
 
 
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def refuse_nul() -> None:
     """A before-request hook over the query string and the form fields (no view reads a JSON body, so
-    none is parsed here: a deeply nested one would only be a way to exhaust the parser)."""
-    sources = [request.args.lists()]
-    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and not request.is_json:
-        sources.append(request.form.lists())
-    for source in sources:
-        for name, values in source:
-            if NUL in name or any(NUL in value for value in values):
-                raise BadRequest("NUL character in a request parameter")
+    none is parsed here: a deeply nested one would only be a way to exhaust the parser). On the door's
+    hot path it costs a byte search and two joins."""
+    if b"%00" in request.query_string:  # the only way a NUL reaches the decoded arguments
+        raise BadRequest("NUL character in the query string")
+    if request.method in WRITES and not request.is_json:
+        form = request.form  # a MultiDict: a dict of value lists, read here without its Python methods
+        names, values = "".join(dict.keys(form)), "".join(map("".join, dict.values(form)))
+        if NUL in names or NUL in values:
+            raise BadRequest("NUL character in a form field")
 
 
 def init_app(app: Flask) -> None:

@@ -225,6 +225,9 @@ def test_a_nul_in_any_parameter_of_any_endpoint_is_refused_with_a_clear_400(  # 
             if "POST" in rule.methods:
                 form = {"csrf_token": token, "identifier": "1\x00", "password": "secret", "q": "x"}
                 assert client.post(rule.rule, data=form).status_code == 400, ("POST", rule.rule)
+    own = csrf_from(anonymous.get("/sign-in").get_data(as_text=True))
+    named = anonymous.post("/sign-in", data={"csrf_token": own, "a\x00b": "x", "identifier": "1"})
+    assert named.status_code == 400  # a NUL in a field's name too
     refused = anonymous.get("/sign-in?q=%00", headers={"X-Request-Id": "nul-probe-1"})
     assert refused.status_code == 400
     assert refused.headers["X-Request-Id"] == "nul-probe-1"  # the refusal carries its own request id
