@@ -11,7 +11,7 @@ import re
 import time as wall_clock
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from flask.testing import FlaskClient
@@ -227,3 +227,11 @@ def post_form(
     """POST a form with the CSRF token taken from `page` (default: the same path)."""
     html = client.get(page or path, environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True)
     return client.post(path, data={"csrf_token": csrf_from(html), **data}, environ_base={"REMOTE_ADDR": ip})
+
+
+def tomorrow_at(hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A fixed wall-clock moment (UTC) for tests that travel in time: tomorrow, so it always lies after
+    the accounts, grants and terms the fixtures create on the real clock (a fixed date turned into the
+    past, and grants not yet begun, once the real clock passed it)."""
+    day = (datetime.now(UTC) + timedelta(days=1)).date()
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)

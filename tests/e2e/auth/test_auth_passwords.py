@@ -22,9 +22,17 @@ from portal.app import create_app
 from portal.auth.demo import create_demo_accounts
 from portal.auth.guards import Access, access_of
 from portal.auth.models import Account, SignInThrottle
-from portal.auth.testing import csrf_from, fresh_code, post_form, post_sign_in, sign_in, submit_code
+from portal.auth.testing import (
+    csrf_from,
+    fresh_code,
+    post_form,
+    post_sign_in,
+    sign_in,
+    submit_code,
+    tomorrow_at,
+)
 
-START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+START = tomorrow_at(9)
 WRONG = "dit is niet het wachtwoord"
 
 

@@ -20,10 +20,18 @@ from portal.auth import totp
 from portal.auth.models import Account, GrantSource, RoleGrant
 from portal.auth.roles import Role
 from portal.auth.services.factors import new_recovery_codes
-from portal.auth.testing import csrf_from, fresh_code, post_form, post_sign_in, sign_in, submit_code
+from portal.auth.testing import (
+    csrf_from,
+    fresh_code,
+    post_form,
+    post_sign_in,
+    sign_in,
+    submit_code,
+    tomorrow_at,
+)
 from portal.core.actors import Actor
 
-NOW = datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC)
+NOW = tomorrow_at(10, 0, 5)
 
 
 def _actions(database) -> list[str]:  # type: ignore[no-untyped-def]

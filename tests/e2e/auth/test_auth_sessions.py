@@ -16,11 +16,11 @@ from portal.app import create_app
 from portal.auth.models import Account, LoginSession, RoleGrant, TermsAcceptance
 from portal.auth.roles import Role
 from portal.auth.services.sessions import ABSOLUTE_LIFETIME
-from portal.auth.testing import csrf_from, ensure_terms, post_form, post_sign_in, sign_in
+from portal.auth.testing import csrf_from, ensure_terms, post_form, post_sign_in, sign_in, tomorrow_at
 from portal.core.events import MembersPulled
 from portal.members.models import Position, PositionFunction
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+NOW = tomorrow_at(8)
 
 
 def _sign_out(client):  # type: ignore[no-untyped-def]
