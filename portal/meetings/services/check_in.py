@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Boolean, Row, String, bindparam, func, select, true, type_coerce
+from sqlalchemy import Boolean, Row, String, bindparam, cast, func, select, true, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from audit.services import record_change
+from audit.services import Hole, SqlAppend, constant, json_bool, record_change, sql_append
+from portal.core import context
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict, NotFound
@@ -75,9 +76,12 @@ _PRESENCE_PARAMETERS = (
     "meeting_id", "kind", "method", "check_in_nonce", "checked_in_at", "checked_in_by_id", "checked_in_by",
     "is_override", "override_reason", "override_by",
 )  # fmt: skip
+# Columns with a Python-side default, given here: SQLAlchemy fills such defaults in for one INSERT of
+# a statement only, and the check-in statement has two (the presence and its audit entry).
+_EMPTY_AT_CHECK_IN = ("guest_note", "pseudonym", "checked_out_by")
 
 
-def _check_in_on_roll_statement() -> Any:
+def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
     """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and,
     when the frozen roll lists them, insert their presence. Returns the member's row with the new
     presence's id and time, or NULLs there when the roll does not list them or a unique index said no
@@ -87,7 +91,10 @@ def _check_in_on_roll_statement() -> Any:
     # names.display_name in SQL: the parts joined by spaces, each run of whitespace one space.
     name = func.btrim(
         func.regexp_replace(
-            func.concat_ws(" ", found.c.given_name, found.c.infix, found.c.family_name), r"\s+", " ", "g"
+            func.concat_ws(constant(" "), found.c.given_name, found.c.infix, found.c.family_name),
+            constant(r"\s+"),
+            constant(" "),
+            constant("g"),
         )
     )
     row = select(
@@ -97,22 +104,58 @@ def _check_in_on_roll_statement() -> Any:
         name,
         found.c.may_vote | bindparam("override", type_=Boolean),
         found.c.reasons,
+        *(constant("") for _column in _EMPTY_AT_CHECK_IN),
     ).where(found.c.entry_id.is_not(None))
     inserted = (
         postgresql.insert(Attendance)
         .from_select(
-            [*_PRESENCE_PARAMETERS, "member_id", "member_number", "name", "may_vote", "reasons"], row
+            [
+                *_PRESENCE_PARAMETERS,
+                *("member_id", "member_number", "name", "may_vote", "reasons"),
+                *_EMPTY_AT_CHECK_IN,
+            ],
+            row,
         )
         .on_conflict_do_nothing()
         .returning(Attendance.id, Attendance.checked_in_at)
         .cte("inserted")
     )
-    return select(found, inserted.c.id.label("attendance_id"), inserted.c.checked_in_at).select_from(
-        found.outerjoin(inserted, true())
+    # The audit entry of the presence, in the same statement (see `_audit_changes` for its content).
+    # Reason codes are plain words; anything else in the roll is left to `record_change`.
+    audit = sql_append(
+        select(
+            inserted.c.id.label("target_id"),
+            json_bool(found.c.may_vote | bindparam("override", type_=Boolean)).label("may_vote"),
+            cast(found.c.id, String).label("member_id"),
+            (constant('"') + found.c.reasons + constant('"')).label("reasons"),
+        )
+        .select_from(found.join(inserted, true()))
+        .where(found.c.reasons.regexp_match(constant("^[a-z0-9_,]*$"))),
+        holes=("may_vote", "member_id", "reasons"),
     )
+    statement = select(
+        found,
+        inserted.c.id.label("attendance_id"),
+        inserted.c.checked_in_at,
+        audit.entries.c.id.label("audit_id"),
+    ).select_from(found.outerjoin(inserted, true()).outerjoin(audit.entries, true()))
+    return statement, audit
 
 
-_CHECK_IN_ON_ROLL = _check_in_on_roll_statement()
+_CHECK_IN_ON_ROLL, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
+
+
+def _audit_changes(
+    meeting_id: int, member_id: Any, may_vote: Any, reasons: Any, override_reason: str
+) -> dict[str, list[Any]]:
+    """What a check-in's audit entry records."""
+    return {
+        "meeting_id": [None, meeting_id],
+        "member_id": [None, member_id],
+        "may_vote": [None, may_vote],
+        "reasons": [None, reasons],
+        "override_reason": [None, override_reason or None],
+    }
 
 
 def _found_from(row: Row[*tuple[Any, ...]] | None) -> tuple[FoundMember | None, bool]:
@@ -174,20 +217,41 @@ def check_in_member(
         "override_reason": override_reason,
         "override_by": actor.label if override_reason else "",
     }
+    action = "meetings.override_check_in" if override_reason else "meetings.check_in"
     inserted: Inserted | None = None
     tried = False  # whether the one-round-trip statement already tried to insert the presence
+    audited = False  # whether it also appended the audit entry
     if not number:
         found, known = None, False
     elif session.connection().dialect.name == "postgresql":
+        audit = _CHECK_IN_AUDIT.values(
+            actor=actor,
+            action=action,
+            target_type="attendances",
+            changes=_audit_changes(
+                meeting.id, Hole("member_id"), Hole("may_vote"), Hole("reasons"), override_reason
+            ),
+            occurred_at=now,
+            request_id=context.request_id.get(),
+        )
         row = (
             session.connection()
-            .execute(_CHECK_IN_ON_ROLL, {**presence, "number": number, "override": bool(override_reason)})
+            .execute(
+                _CHECK_IN_ON_ROLL,
+                {
+                    **presence,
+                    **(audit or _CHECK_IN_AUDIT.skipped()),
+                    "number": number,
+                    "override": bool(override_reason),
+                },
+            )
             .first()
         )
         found, known = _found_from(row)
         tried = row is not None and row.entry_id is not None
         if row is not None and row.attendance_id is not None:
             inserted = Inserted(row.attendance_id, row.checked_in_at)
+            audited = row.audit_id is not None
     else:
         found, known = find_member(session, meeting, number)
 
@@ -228,19 +292,16 @@ def check_in_member(
             inserted = Inserted(fresh.id, fresh.checked_in_at) if fresh is not None else None
         tried = False
         if inserted is not None:
-            record_change(
-                session,
-                actor=actor,
-                action="meetings.override_check_in" if override_reason else "meetings.check_in",
-                target=("attendances", inserted.id),
-                changes={
-                    "meeting_id": [None, meeting.id],
-                    "member_id": [None, found.member_id],
-                    "may_vote": [None, may_vote],
-                    "reasons": [None, values["reasons"]],
-                    "override_reason": [None, override_reason or None],
-                },
-            )
+            if not audited:
+                record_change(
+                    session,
+                    actor=actor,
+                    action=action,
+                    target=("attendances", inserted.id),
+                    changes=_audit_changes(
+                        meeting.id, found.member_id, may_vote, values["reasons"], override_reason
+                    ),
+                )
             return DoorResult(
                 outcome=Outcome.CHECKED_IN,
                 signal=Signal.VOTE if may_vote else Signal.NO_VOTE,
