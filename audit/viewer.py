@@ -38,7 +38,7 @@ class LogFilter:
     actor_id: int | None = None  # an account
     target_type: str = ""
     target_id: str = ""
-    records: tuple[tuple[str, str], ...] = ()  # any of these (type, id): one person's member row and account
+    records: tuple[tuple[str, str], ...] = ()  # any of these (type, id): the records of one person
     since: datetime | None = None  # aware UTC, inclusive
     until: datetime | None = None  # aware UTC, exclusive
 
@@ -54,11 +54,14 @@ class LogFilter:
         if self.target_id:
             found.append(AuditEntry.target_id == self.target_id)
         if self.records:
+            by_kind: dict[str, list[str]] = {}
+            for kind, key in self.records:
+                by_kind.setdefault(kind, []).append(key)
             found.append(
                 or_(
                     *(
-                        and_(AuditEntry.target_type == kind, AuditEntry.target_id == key)
-                        for kind, key in self.records
+                        and_(AuditEntry.target_type == kind, AuditEntry.target_id.in_(keys))
+                        for kind, keys in by_kind.items()
                     )
                 )
             )

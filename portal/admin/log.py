@@ -1,7 +1,8 @@
 """The mutation log for admins: every change, filtered by action, person, record and date, newest first.
-A member's history holds the entries about their member record and their portal account, and who looked
-at their data; looking it up is itself a read access. For the person who acted, it lists whose data they
-looked at."""
+A member's history holds the entries about their member record, their portal account and the rows
+that are theirs elsewhere (presences at meetings, steward duties, suspensions, roll differences, role
+grants, terms acceptances), and who looked at their data; looking it up is itself a read access. For
+the person who acted, it lists whose data they looked at."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, literal, select, union_all
 
 from audit.services import record_change, record_read
 from audit.viewer import (
@@ -28,10 +29,11 @@ from audit.viewer import (
 from crm_sync.pull.bulk import among
 from portal.admin.forms import CURSOR_MAX, LogFilterForm
 from portal.auth.guards import admin_required, current_actor, fresh_sign_in_required, signed_in
-from portal.auth.models import Account
+from portal.auth.models import Account, RoleGrant, TermsAcceptance
 from portal.core.clock import local_midnight, utcnow
 from portal.core.downloads import download
 from portal.core.extension import database, db_session
+from portal.meetings.models import Attendance, RollDifference, StewardAssignment, VotingSuspension
 from portal.members.models import Member
 from portal.members.spreadsheets import csv_bytes
 from portal.members.views.rate_limits import limit
@@ -65,6 +67,27 @@ def _account_of(member: Member) -> int | None:
     return db_session().scalars(select(Account.id).where(Account.member_id == member.id)).first()
 
 
+def _records_of(member: Member, account: int | None) -> tuple[tuple[str, str], ...]:
+    """Every record the log names for this person: their member row and account, and the rows of theirs
+    in other tables (one query). A presence pseudonymised after the meeting is no longer theirs."""
+    owned: list[Select[str, int]] = [
+        select(literal(table.__tablename__), table.id).where(table.member_id == member.id)
+        for table in (Attendance, StewardAssignment, VotingSuspension, RollDifference, RoleGrant)
+    ]
+    if account is not None:
+        owned.append(
+            select(literal(TermsAcceptance.__tablename__), TermsAcceptance.id).where(
+                TermsAcceptance.account_id == account
+            )
+        )
+    rows = db_session().execute(union_all(*owned)).all()
+    return (
+        (Member.__tablename__, str(member.id)),
+        *(((Account.__tablename__, str(account)),) if account is not None else ()),
+        *sorted((str(kind), str(key)) for kind, key in rows),
+    )
+
+
 def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member | None, Member | None]:
     """The form's fields as a filter; member numbers become the member's record and account."""
     chosen = form.action.data or ""
@@ -81,10 +104,7 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
         member = _member_numbered(form.member.data)
         if member is None:
             raise _Refused("member", _("No member has this member number."))
-        account = _account_of(member)
-        records = ((Member.__tablename__, str(member.id)),) + (
-            ((Account.__tablename__, str(account)),) if account is not None else ()
-        )
+        records = _records_of(member, _account_of(member))
     actor_id, someone = None, None
     if form.actor.data and form.actor.data.strip():
         someone = _member_numbered(form.actor.data)

@@ -13,9 +13,14 @@ from audit.models import AuditEntry, ReadAccess
 from audit.services import record_change, record_read
 from portal.admin.log import EXPORT_PURPOSE, READ_PURPOSE
 from portal.auth.roles import Role
+from portal.auth.services.grants import grant_role
 from portal.auth.testing import csrf_from
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
+from portal.meetings import services
+from portal.meetings.models import Attendance
+from portal.meetings.services.meetings import record_suspension
+from portal.meetings.testing import make_frozen_meeting, nonce, steward
 from portal.members.services import update_member
 
 OFFICER = Actor.account(991, "Olga Officer")
@@ -85,6 +90,57 @@ def test_a_members_history_shows_their_record_and_account_who_looked_and_logs_th
         )
     ).all()
     assert [look.actor_id for look in looks] == [credentials.account_id]
+
+
+def test_a_members_history_holds_their_presences_duties_suspensions_and_grants(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory, account_factory
+) -> None:
+    """Entries about rows of theirs in other tables belong to a member's history too (GDPR art. 15);
+    the same kind of entry about someone else does not."""
+    member = member_factory(family_name="Visser", branch_id=org_tree.branch.id)
+    other = member_factory(family_name="Smit", branch_id=org_tree.branch.id)
+    meeting = make_frozen_meeting(db_session, org_unit_id=org_tree.branch.id)
+    for someone in (member, other):
+        services.check_in_member(
+            db_session,
+            meeting=meeting,
+            member_number=someone.member_number,
+            actor=steward(),
+            nonce=nonce(),
+        )
+    record_suspension(
+        db_session,
+        member_id=member.id,
+        starts_on=utcnow().date(),
+        ends_on=None,
+        reason="Besluit van het bestuur",
+        actor=OFFICER,
+    )
+    granter, _ = account_factory(member=member_factory(family_name="Bakker"))
+    now = utcnow()
+    grant_role(
+        db_session,
+        member=member,
+        role=Role.BRANCH_BOARD,
+        scope_unit_id=org_tree.branch.id,
+        ends_at=now + timedelta(days=30),
+        reason="Waarnemend secretaris",
+        actor=Actor.account(granter.id, "Gerda Granter"),
+        now=now,
+    )
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    html = admin.get(f"/admin/log/?member={member.member_number}").get_data(as_text=True)
+    presence_of = {
+        row.member_id: row.id for row in db_session.scalars(select(Attendance)) if row.member_id is not None
+    }
+    assert "meetings.check_in" in html
+    assert f"target_id={presence_of[member.id]}" in html
+    assert f"target_id={presence_of[other.id]}&" not in html
+    assert f'target_id={presence_of[other.id]}"' not in html
+    assert "meetings.suspend_voting_right" in html
+    assert "Waarnemend secretaris" in html
+    assert _rows(html) == 3
 
 
 def test_filter_by_the_person_who_acted_and_by_action(  # type: ignore[no-untyped-def]
