@@ -237,7 +237,7 @@ class SqlAppend:
             return None  # a hole the statement does not fill
         return {
             "audit_in_statement": True,
-            **{f"audit_segment_{index}": segment for index, segment in enumerate(segments)},
+            **{f"audit_part_{index}": segment for index, segment in enumerate(segments)},
             "audit_occurred_at": occurred_at,
             "audit_actor_kind": actor.kind,
             "audit_actor_id": actor.id,
@@ -251,7 +251,7 @@ class SqlAppend:
         """The bind parameters that leave the entry to `record_change` (when `values` gave None)."""
         return {
             "audit_in_statement": False,
-            **{f"audit_segment_{index}": "" for index in range(len(self.holes) + 1)},
+            **{f"audit_part_{index}": "" for index in range(len(self.holes) + 1)},
             **{f"audit_{name}": None for name in _TEMPLATE_COLUMNS},
         }
 
@@ -260,17 +260,15 @@ def sql_append(rows: Select[Any], holes: Sequence[str]) -> SqlAppend:
     """Build the append for `rows` (at most one row), which selects `target_id` and, for each name in `holes`
     (in the order they take in the entry's canonical JSON: its keys sorted), that hole's JSON text
     (`json_bool`, a number cast to text, …). The target id's hole comes last, as `target` sorts last."""
-    source = rows.where(bindparam("audit_in_statement", type_=Boolean)).cte("audit_source")
+    source = rows.where(bindparam("audit_in_statement", type_=Boolean)).cte("au_rows")
     names = (*holes, "target_id")
     quote = constant('"')
     filled = [*(source.c[name] for name in holes), quote + cast(source.c.target_id, String) + quote]
-    segments = [bindparam(f"audit_segment_{index}", type_=String) for index in range(len(names) + 1)]
+    segments = [bindparam(f"audit_part_{index}", type_=String) for index in range(len(names) + 1)]
     text: ColumnElement[str] = segments[0]
     for hole, segment in zip(filled, segments[1:], strict=True):
         text = text + hole + segment
-    body = select(cast(source.c.target_id, String).label("target_id"), text.label("content")).cte(
-        "audit_body"
-    )
+    body = select(cast(source.c.target_id, String).label("target_id"), text.label("content")).cte("au_text")
     head = AuditChainHead
     digest = select(_sha256_hex(body.c.content)).scalar_subquery()
     moved = (
@@ -278,7 +276,7 @@ def sql_append(rows: Select[Any], holes: Sequence[str]) -> SqlAppend:
         .where(head.id == 1, exists(select(body.c.content)))
         .values(seq=head.seq + 1, prev_hash=head.last_hash, last_hash=_linked(head, digest))
         .returning(head.seq, head.prev_hash, head.last_hash)
-        .cte("audit_moved")
+        .cte("au_head")
     )
     entries = _ENTRIES
     values = select(
@@ -293,7 +291,7 @@ def sql_append(rows: Select[Any], holes: Sequence[str]) -> SqlAppend:
         entries.insert()
         .from_select([*_TEMPLATE_COLUMNS, "target_id", "changes", "seq", "prev_hash", "entry_hash"], values)
         .returning(entries.c.id)
-        .cte("audit_entry")
+        .cte("au_entry")
     )
     return SqlAppend(inserted, names)
 

@@ -1,8 +1,8 @@
 """The mutation log for admins: every change, filtered by action, person, record and date, newest first.
 A member's history holds the entries about their member record, their portal account and the rows
 that are theirs elsewhere (presences at meetings, steward duties, suspensions, roll differences, role
-grants, terms acceptances), and who looked at their data; looking it up is itself a read access. For
-the person who acted, it lists whose data they looked at."""
+grants, edits waiting for the CRM, terms acceptances), and who looked at their data; looking it up is
+itself a read access. For the person who acted, it lists whose data they looked at."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from audit.viewer import (
     log_page,
     reads_page,
 )
+from crm_sync.models import OutboxMessage
 from crm_sync.pull.bulk import among
 from portal.admin.forms import CURSOR_MAX, LogFilterForm
 from portal.auth.guards import admin_required, current_actor, fresh_sign_in_required, signed_in
@@ -72,7 +73,14 @@ def _records_of(member: Member, account: int | None) -> tuple[tuple[str, str], .
     in other tables (one query). A presence pseudonymised after the meeting is no longer theirs."""
     owned: list[Select[str, int]] = [
         select(literal(table.__tablename__), table.id).where(table.member_id == member.id)
-        for table in (Attendance, StewardAssignment, VotingSuspension, RollDifference, RoleGrant)
+        for table in (
+            Attendance,
+            StewardAssignment,
+            VotingSuspension,
+            RollDifference,
+            RoleGrant,
+            OutboxMessage,
+        )
     ]
     if account is not None:
         owned.append(
@@ -282,7 +290,8 @@ def index() -> ResponseReturnValue:
 def export() -> ResponseReturnValue:
     """The filtered log as CSV, newest first, at most EXPORT_LIMIT entries, formula-safe; like the member
     export, after a fresh sign-in and rate-limited. The export is itself an entry in the log (its filters
-    and size), and every member whose row or account it holds entries about gets a recorded look."""
+    and size), and every member whose row or account it holds entries about, or whose history it is,
+    gets a recorded look."""
     limit("export")
     session = db_session()
     actions = known_actions(session)
@@ -291,12 +300,13 @@ def export() -> ResponseReturnValue:
     if not form.validate():
         return back  # the page shows what is wrong with the filters
     try:
-        wanted, _member, _acting = _wanted(form, actions)
+        wanted, member, _acting = _wanted(form, actions)
     except _Refused:
         return back
     rows = log_page(session, wanted, size=EXPORT_LIMIT).rows
     exporter, me = current_actor(), signed_in()
-    for subject_id in sorted(_members_in(rows) - ({me.member_id} if me is not None else set())):
+    subjects = _members_in(rows) | ({member.id} if member is not None and rows else set())
+    for subject_id in sorted(subjects - ({me.member_id} if me is not None else set())):
         record_read(session, actor=exporter, subject_member_id=subject_id, purpose=EXPORT_PURPOSE)
     record_change(
         session,

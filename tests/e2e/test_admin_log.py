@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 from audit.models import AuditEntry, ReadAccess
 from audit.services import record_change, record_read
 from portal.admin.log import EXPORT_PURPOSE, READ_PURPOSE
+from portal.auth.models import RoleGrant
 from portal.auth.roles import Role
 from portal.auth.services.grants import grant_role
 from portal.auth.testing import csrf_from
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.meetings import services
-from portal.meetings.models import Attendance
-from portal.meetings.services.meetings import record_suspension
+from portal.meetings.models import Attendance, StewardAssignment, VotingSuspension
+from portal.meetings.services.meetings import assign_steward, record_suspension
 from portal.meetings.testing import make_frozen_meeting, nonce, steward
 from portal.members.services import update_member
 
@@ -96,7 +97,7 @@ def test_a_members_history_holds_their_presences_duties_suspensions_and_grants( 
     signed_in_client, org_tree, db_session: Session, member_factory, account_factory
 ) -> None:
     """Entries about rows of theirs in other tables belong to a member's history too (GDPR art. 15);
-    the same kind of entry about someone else does not."""
+    the same kind of entry about someone else does not. Exporting that history records a look at them."""
     member = member_factory(family_name="Visser", branch_id=org_tree.branch.id)
     other = member_factory(family_name="Smit", branch_id=org_tree.branch.id)
     meeting = make_frozen_meeting(db_session, org_unit_id=org_tree.branch.id)
@@ -108,6 +109,7 @@ def test_a_members_history_holds_their_presences_duties_suspensions_and_grants( 
             actor=steward(),
             nonce=nonce(),
         )
+        assign_steward(db_session, meeting=meeting, member_number=someone.member_number, actor=OFFICER)
     record_suspension(
         db_session,
         member_id=member.id,
@@ -129,18 +131,35 @@ def test_a_members_history_holds_their_presences_duties_suspensions_and_grants( 
         now=now,
     )
     db_session.commit()
-    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+
+    def theirs_in(table):  # type: ignore[no-untyped-def]
+        return (
+            table.__tablename__,
+            str(db_session.scalar(select(table.id).where(table.member_id == member.id))),
+        )
+
+    theirs = {theirs_in(table) for table in (Attendance, StewardAssignment, VotingSuspension, RoleGrant)}
+    db_session.commit()
+    admin, credentials = signed_in_client(Role.ADMIN, org_tree.national.id)
     html = admin.get(f"/admin/log/?member={member.member_number}").get_data(as_text=True)
-    presence_of = {
-        row.member_id: row.id for row in db_session.scalars(select(Attendance)) if row.member_id is not None
-    }
-    assert "meetings.check_in" in html
-    assert f"target_id={presence_of[member.id]}" in html
-    assert f"target_id={presence_of[other.id]}&" not in html
-    assert f'target_id={presence_of[other.id]}"' not in html
-    assert "meetings.suspend_voting_right" in html
-    assert "Waarnemend secretaris" in html
-    assert _rows(html) == 3
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    linked = set(re.findall(r"target_type=(\w+)&amp;target_id=(\d+)\"", body))
+    assert linked == theirs
+    for action in ("meetings.check_in", "meetings.assign_steward", "meetings.suspend_voting_right"):
+        assert action in body
+    assert "Waarnemend secretaris" in body
+    export = admin.post(
+        "/admin/log/export.csv",
+        data={"member": member.member_number, "csrf_token": csrf_from(html)},
+    )
+    assert export.status_code == 200
+    assert "meetings.check_in" in export.get_data(as_text=True)
+    looks = db_session.scalars(
+        select(ReadAccess.subject_member_id).where(
+            ReadAccess.purpose == EXPORT_PURPOSE, ReadAccess.actor_id == credentials.account_id
+        )
+    ).all()
+    assert looks == [member.id]
 
 
 def test_filter_by_the_person_who_acted_and_by_action(  # type: ignore[no-untyped-def]

@@ -1,12 +1,15 @@
 """Exactly one active presence under concurrency, enforced by the database (threads, own sessions)."""
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
+from audit.services import record_change, verify_chain
+from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.database import Database
 from portal.meetings import services
@@ -154,3 +157,46 @@ def test_check_out_races_check_in_of_the_same_member(database: Database) -> None
         )
         assert active in (0, 1)
         session.execute(update(Attendance).values(checked_out_at=utcnow()))
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_check_in_waits_for_a_pull_that_holds_the_member_and_neither_deadlocks(database: Database) -> None:
+    """The CRM pull locks a page of members FOR UPDATE and then appends to the audit chain. A check-in
+    of one of those members must wait for the member before it takes the chain's head: the other way
+    round, each would wait for the other and PostgreSQL would abort one of them as a deadlock."""
+    meeting_id, (number,) = _setup(database)
+    result: list = []
+    with database.transaction() as pulling:
+        member = pulling.scalar(select(Member).where(Member.member_number == number).with_for_update())
+        assert member is not None
+        door = threading.Thread(
+            target=lambda: result.append(_check_in_in_own_session(database, meeting_id, number, 1, nonce()))
+        )
+        door.start()
+        with database.engine.connect() as watching:  # until the check-in waits on a lock
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                waiting = watching.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                watching.rollback()
+                if waiting:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the check-in never waited for the member the pull holds")
+        record_change(  # as the pull does next; the head must be free
+            pulling,
+            actor=Actor.system("crm-pull"),
+            action="members.pull_update",
+            target=member,
+            changes={"city": ["Utrecht", "Zeist"]},
+        )
+    door.join(timeout=30)
+    assert [answer.outcome for answer in result] == [Outcome.CHECKED_IN]
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Attendance)) == 1
+        assert verify_chain(session).is_intact

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from audit.chain import body_digest, content, link_hash
 from audit.models import AuditEntry
 from audit.services import verify_chain
+from portal.core import context
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.core.errors import Conflict, NotFound, ValidationFailed
@@ -517,10 +518,14 @@ def test_a_check_ins_audit_entry_is_what_record_change_writes_and_the_chain_hold
     """On PostgreSQL the check-in statement appends its own entry, hashing in SQL around the values
     only it knows; the entry must read and hash exactly as one `record_change` wrote."""
     meeting = door["meeting"]
-    odd = Actor.account(8100, 'Zoë "Z" O\'Neill \\ ⚖ (8100)')  # quotes, backslash, non-ASCII
-    services.check_in_member(
-        db_session, meeting=meeting, member_number=door["voter"].member_number, actor=odd, nonce=nonce()
-    )
+    odd = Actor.account(8100, 'Zoë "Z" O\'Neill \\ ⚖\n\t\u2028\x7f (8100)')  # quotes, escapes, controls
+    asked = context.request_id.set('r"\\\n\u2028ü')  # the client may choose the request id
+    try:
+        services.check_in_member(
+            db_session, meeting=meeting, member_number=door["voter"].member_number, actor=odd, nonce=nonce()
+        )
+    finally:
+        context.request_id.reset(asked)
     _check_in(db_session, meeting, door["unpaid"])  # may not vote: the reason is recorded
     services.check_in_member(
         db_session,
@@ -528,7 +533,7 @@ def test_a_check_ins_audit_entry_is_what_record_change_writes_and_the_chain_hold
         member_number=door["lapsed"].member_number,
         actor=steward(2),
         nonce=nonce(),
-        override_reason='Betaald aan de deur — "bon" 12',
+        override_reason='Betaald aan de deur — "bon" 12\r\n\x1f',
     )
     entries = _entries_of(db_session, meeting)
     presences = _rows(db_session, meeting)
@@ -537,6 +542,7 @@ def test_a_check_ins_audit_entry_is_what_record_change_writes_and_the_chain_hold
         "meetings.check_in", "meetings.check_in", "meetings.override_check_in",
     ]  # fmt: skip
     assert (entries[0].actor_label, entries[0].actor_id) == (odd.label, 8100)
+    assert entries[0].request_id == 'r"\\\n\u2028ü'
     for entry, presence in zip(entries, presences, strict=True):
         assert entry.changes == {
             "meeting_id": [None, meeting.id],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
 from sqlalchemy import create_engine
 
-from audit.services import Hole
+from audit.services import _HOLE_MARK, Hole
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.meetings.services.check_in import _CHECK_IN_AUDIT, _CHECK_IN_ON_ROLL, _audit_changes
@@ -26,17 +26,18 @@ def test_the_check_in_statement_fits_psycopgs_statement_cache() -> None:
 def test_the_audit_template_splits_at_every_hole_whatever_the_actor_writes() -> None:
     """A label that contains what a hole looks like does not move the split."""
     changes = _audit_changes(7, Hole("member_id"), Hole("may_vote"), Hole("reasons"), "")
-    for label in ("Steward 1", 'member_id" "\\u001f', "\x1f" + "0" * 16 + "target_id", "⚖ \u2028"):
+    labels = ("Steward 1", 'member_id" "\\u001f', "\x1f" + "0" * 16 + "target_id", "⚖ \u2028\n\t\x7f")
+    for label in labels:
         values = _CHECK_IN_AUDIT.values(
             actor=Actor.account(1, label),
             action="meetings.check_in",
             target_type="attendances",
             changes=changes,
             occurred_at=utcnow(),
-            request_id="r",
+            request_id='r"\\\n',
         )
         assert values is not None
-        segments = [values[f"audit_segment_{index}"] for index in range(5)]
+        segments = [values[f"audit_part_{index}"] for index in range(5)]
         assert segments[0].endswith('"may_vote":[null,')
         assert segments[1] == '],"meeting_id":[null,7],"member_id":[null,'
         assert segments[3].endswith('"target":["attendances",')
@@ -54,3 +55,18 @@ def test_a_hole_the_statement_does_not_fill_leaves_the_entry_to_record_change() 
         request_id="r",
     )
     assert values is None
+
+
+def test_the_holes_own_mark_in_a_label_leaves_the_entry_to_record_change() -> None:
+    """Whoever could type the secret mark would only send the entry the ordinary way."""
+    changes = _audit_changes(7, Hole("member_id"), Hole("may_vote"), Hole("reasons"), "")
+    for label in (_HOLE_MARK + "reasons", _HOLE_MARK):
+        values = _CHECK_IN_AUDIT.values(
+            actor=Actor.account(1, label),
+            action="meetings.check_in",
+            target_type="attendances",
+            changes=changes,
+            occurred_at=utcnow(),
+            request_id="r",
+        )
+        assert values is None

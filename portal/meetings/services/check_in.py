@@ -83,10 +83,15 @@ _EMPTY_AT_CHECK_IN = ("guest_note", "pseudonym", "checked_out_by")
 
 def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
     """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and,
-    when the frozen roll lists them, insert their presence. Returns the member's row with the new
-    presence's id and time, or NULLs there when the roll does not list them or a unique index said no
-    (the caller then decides as `find_member` and `insert_presence` would)."""
-    found = _FIND_MEMBER.cte("found")
+    when the frozen roll lists them, insert their presence and its audit entry. Returns the statement
+    and its audit append (for the entry's bind values). The statement gives the member's row with the
+    new presence's id and time and the entry's id (`audit_id`), or NULLs there when the roll does not
+    list them or a unique index said no (the caller then decides as `find_member` and
+    `insert_presence` would), and NULL `audit_id` when the entry was left to `record_change`."""
+    # The member's row is locked (FOR KEY SHARE, as the presence's foreign key check would) before the
+    # audit head: every writer takes a member's row before the head, or the CRM pull (member FOR UPDATE,
+    # then the head) and a check-in (head, then the key check at the statement's end) would deadlock.
+    found = _FIND_MEMBER.with_for_update(read=True, key_share=True, of=Member).cte("found")
     columns = Attendance.__table__.c
     # names.display_name in SQL: the parts joined by spaces, each run of whitespace one space.
     name = func.btrim(
@@ -117,20 +122,24 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
             row,
         )
         .on_conflict_do_nothing()
-        .returning(Attendance.id, Attendance.checked_in_at)
+        .returning(
+            Attendance.id,
+            Attendance.checked_in_at,
+            Attendance.member_id,
+            Attendance.may_vote,
+            Attendance.reasons,
+        )
         .cte("inserted")
     )
-    # The audit entry of the presence, in the same statement (see `_audit_changes` for its content).
-    # Reason codes are plain words; anything else in the roll is left to `record_change`.
+    # The presence's audit entry, in the same statement, from the row as inserted (see `_audit_changes`
+    # for its content). Reason codes are plain words; anything else is left to `record_change`.
     audit = sql_append(
         select(
             inserted.c.id.label("target_id"),
-            json_bool(found.c.may_vote | bindparam("override", type_=Boolean)).label("may_vote"),
-            cast(found.c.id, String).label("member_id"),
-            (constant('"') + found.c.reasons + constant('"')).label("reasons"),
-        )
-        .select_from(found.join(inserted, true()))
-        .where(found.c.reasons.regexp_match(constant("^[a-z0-9_,]*$"))),
+            json_bool(inserted.c.may_vote).label("may_vote"),
+            cast(inserted.c.member_id, String).label("member_id"),
+            (constant('"') + inserted.c.reasons + constant('"')).label("reasons"),
+        ).where(inserted.c.reasons.regexp_match(constant("^[a-z0-9_,]*$"))),
         holes=("may_vote", "member_id", "reasons"),
     )
     statement = select(
