@@ -68,19 +68,19 @@ def _account_of(member: Member) -> int | None:
     return db_session().scalars(select(Account.id).where(Account.member_id == member.id)).first()
 
 
+# Tables whose rows belong to one member (`member_id`): the log's entries about them are that member's.
+_OWNED_BY_A_MEMBER = {
+    table.__tablename__: table
+    for table in (Attendance, StewardAssignment, VotingSuspension, RollDifference, RoleGrant, OutboxMessage)
+}
+
+
 def _records_of(member: Member, account: int | None) -> tuple[tuple[str, str], ...]:
     """Every record the log names for this person: their member row and account, and the rows of theirs
     in other tables (one query). A presence pseudonymised after the meeting is no longer theirs."""
     owned: list[Select[str, int]] = [
-        select(literal(table.__tablename__), table.id).where(table.member_id == member.id)
-        for table in (
-            Attendance,
-            StewardAssignment,
-            VotingSuspension,
-            RollDifference,
-            RoleGrant,
-            OutboxMessage,
-        )
+        select(literal(name), table.id).where(table.member_id == member.id)
+        for name, table in _OWNED_BY_A_MEMBER.items()
     ]
     if account is not None:
         owned.append(
@@ -140,16 +140,26 @@ def _canonical_id(key: str) -> int | None:
 
 
 def _member_record(wanted: LogFilter) -> Member | None:
-    """The member whose data an explicit record filter shows: their member row, or their account."""
+    """The member whose data an explicit record filter shows: their member row, their account, or a
+    row of theirs in another table (a presence, a grant, a terms acceptance, …)."""
     key = _canonical_id(wanted.target_id)
     if key is None:
         return None
+    session = db_session()
+    owner: int | None = None
     if wanted.target_type == Member.__tablename__:
-        return db_session().get(Member, key)
-    if wanted.target_type == Account.__tablename__:
-        account = db_session().get(Account, key)
-        return db_session().get(Member, account.member_id) if account is not None else None
-    return None
+        owner = key
+    elif wanted.target_type == Account.__tablename__:
+        owner = session.scalar(select(Account.member_id).where(Account.id == key))
+    elif wanted.target_type == TermsAcceptance.__tablename__:
+        owner = session.scalar(
+            select(Account.member_id)
+            .join(TermsAcceptance, TermsAcceptance.account_id == Account.id)
+            .where(TermsAcceptance.id == key)
+        )
+    elif (table := _OWNED_BY_A_MEMBER.get(wanted.target_type)) is not None:
+        owner = session.scalar(select(table.member_id).where(table.id == key))
+    return session.get(Member, owner) if owner is not None else None
 
 
 def _members_in(rows: list[Any]) -> set[int]:

@@ -160,6 +160,18 @@ def test_a_members_history_holds_their_presences_duties_suspensions_and_grants( 
         )
     ).all()
     assert looks == [member.id]
+    presence = next(key for kind, key in theirs if kind == "attendances")
+    db_session.rollback()  # a new snapshot (SQLite) for the look the next page records
+    by_record = admin.get(f"/admin/log/?target_type=attendances&target_id={presence}")
+    assert by_record.status_code == 200  # a record of theirs: a look at them too
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(ReadAccess)
+            .where(ReadAccess.subject_member_id == member.id, ReadAccess.purpose == READ_PURPOSE)
+        )
+        == 2
+    )
 
 
 def test_filter_by_the_person_who_acted_and_by_action(  # type: ignore[no-untyped-def]
