@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe, canonical form of a diff value (what `content` hashes)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
 
 
 def content(

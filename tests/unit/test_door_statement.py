@@ -12,7 +12,7 @@ from typing import Any
 from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
 from sqlalchemy import create_engine
 
-from audit.services import _HOLE_MARK, Hole
+from audit.sql_append import _HOLE_MARK, Hole
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
 from portal.meetings.services.check_in import _CHECK_IN_AUDIT, _CHECK_IN_ON_ROLL, _audit_changes

@@ -11,7 +11,8 @@ from sqlalchemy import Boolean, Row, String, bindparam, cast, func, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from audit.services import Hole, SqlAppend, constant, json_bool, record_change, sql_append
+from audit.services import record_change
+from audit.sql_append import Hole, SqlAppend, constant, json_bool, sql_append
 from portal.core import context
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
