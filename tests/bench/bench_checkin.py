@@ -36,7 +36,9 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import loadgen  # noqa: E402 - a sibling module of this script
 from checkin_http import (  # noqa: E402 - a sibling module of this script
+    PORT,
     SECRET,
     DoorQuery,
     Server,
@@ -45,10 +47,12 @@ from checkin_http import (  # noqa: E402 - a sibling module of this script
     door_mix_run,
     load_run,
     percentile,
+    print_timeline,
     request,
     sign_in_people,
     start_gunicorn,
 )
+from run import host_loop_ms  # noqa: E402 - a sibling module of this script
 
 from config import Settings  # noqa: E402
 from portal.app import create_app  # noqa: E402
@@ -201,6 +205,7 @@ def http_run(
     server = Server(args.workers, args.worker_class, args.threads)
     process = start_gunicorn(target.url, target.folder, server)
     size = f"{members}_members/{args.pollers}_pollers/{server.label}"
+    generator = loadgen.build(target.folder) if args.generator == "c" else None
     try:
         first = 1_000_001
         for rate in args.rates:
@@ -216,6 +221,7 @@ def http_run(
                 args.pollers,
                 size,
                 process.pid,
+                generator,
             )
             first += rate * seconds
             drain(meeting_id)
@@ -240,26 +246,35 @@ def one_rate(
     pollers: int,
     size: str,
     server_pid: int,
+    generator: Path | None,
 ) -> None:
-    """One open-loop run at `rate` check-ins per second for `seconds`, each a member not seen before."""
+    """One open-loop run at `rate` check-ins per second for `seconds`, each a member not seen before,
+    sent by the C load generator (`generator`) or, when None, by the asyncio one."""
+    label = f"{backend}_{rate}per_s_{seconds}s"
+    bench(f"host_loop_{label}", host_loop_ms(), "ms", "1M_python_iterations")
     before = load()
     web_before, database_before = cpu_seconds(server_pid)
-    generator_before = time.process_time()
-    latencies, statuses, polls, elapsed, wall = asyncio.run(
-        load_run(
-            sessions,
-            meeting_id,
-            rate=rate,
-            seconds=seconds,
-            first_member=first,
-            pollers=pollers,
-            poll_every=POLL_EVERY,
+    if generator is None:
+        generator_before = time.process_time()
+        latencies, statuses, polls, elapsed, wall = asyncio.run(
+            load_run(
+                sessions,
+                meeting_id,
+                rate=rate,
+                seconds=seconds,
+                first_member=first,
+                pollers=pollers,
+                poll_every=POLL_EVERY,
+            )
         )
-    )
-    generator_cpu = time.process_time() - generator_before
+        generator_cpu, generator_name = time.process_time() - generator_before, "this_process"
+    else:
+        latencies, statuses, polls, elapsed, wall, generator_cpu = c_load_run(
+            generator, sessions, meeting_id, rate=rate, seconds=seconds, first=first, pollers=pollers
+        )
+        generator_name = "loadgen.c"
     done = statuses.get(201, 0)
     rows, distinct = attendance_rows(database, meeting_id, first, rate * seconds)
-    label = f"{backend}_{rate}per_s_{seconds}s"
     bench(f"checkin_sustained_{label}", done / elapsed, "req/s", size)
     bench(f"checkin_p50_{label}", percentile(latencies, 0.50) * 1000, "ms", size)
     bench(f"checkin_p99_{label}", percentile(latencies, 0.99) * 1000, "ms", size)
@@ -292,7 +307,7 @@ def one_rate(
         f"cpu_load_generator_{label}",
         generator_cpu / wall,
         "cores",
-        f"this_process/{generator_cpu / (len(latencies) + len(polls)) * 1000:.2f}_ms_per_request",
+        f"{generator_name}/{generator_cpu / (len(latencies) + len(polls)) * 1000:.3f}_ms_per_request",
     )
     bench(
         f"machine_load_{label}",
@@ -300,6 +315,37 @@ def one_rate(
         "load1",
         f"before:{before}/after:{load()}/wall={wall:.1f}s",
     )
+
+
+def c_load_run(
+    program: Path, sessions: Sessions, meeting_id: int, *, rate: int, seconds: int, first: int, pollers: int
+) -> tuple[list[float], dict[int, int], list[float], float, float, float]:
+    """`one_rate`'s run through `loadgen.c`: check-in latencies, their statuses, poll latencies, the time
+    until the last check-in was answered, the wall time and the generator's CPU seconds."""
+    plan = loadgen.check_in_plan(
+        sessions.stewards,
+        sessions.cookie_name,
+        PORT,
+        meeting_id,
+        rate=rate,
+        seconds=seconds,
+        first_member=first,
+    )
+    plan += loadgen.poll_plan(
+        sessions.chairs,
+        sessions.cookie_name,
+        PORT,
+        meeting_id,
+        pollers=pollers,
+        every=POLL_EVERY,
+        seconds=seconds,
+    )
+    with tempfile.TemporaryDirectory(prefix="lp-loadgen-") as folder:
+        done = loadgen.run(program, PORT, plan, Path(folder), last_of="check_in")
+    checked, polled = done.streams["check_in"], done.streams.get("poll", loadgen.Answered())
+    if os.environ.get("BENCH_TIMELINE"):
+        print_timeline(checked.timeline(), done.start_clock)
+    return checked.latencies, checked.statuses, polled.latencies, done.finished, done.wall, done.cpu
 
 
 def attendance_rows(database: Database, meeting_id: int, first: int, count: int) -> tuple[int, int]:
@@ -462,6 +508,12 @@ def main() -> None:
         help="length of the mixed door run (the plan's figure: 600; 0: skip)",
     )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument(
+        "--generator",
+        choices=["c", "python"],
+        default="c",
+        help="the open-loop steps' load generator: loadgen.c (built with cc) or the asyncio one",
+    )
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     args = parser.parse_args()

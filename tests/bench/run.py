@@ -16,6 +16,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def host_loop_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (the best of 3): how fast this host's cores are just now.
+    The machine's speed has varied up to 3 times between sessions, so CPU and rate figures are only
+    comparable beside this one."""
+    best = float("inf")
+    for _round in range(3):
+        started, total = time.perf_counter(), 0
+        for index in range(1_000_000):
+            total += index * index
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def main(arguments: list[str]) -> int:
     """Run the matching scripts one after another."""
     pattern = arguments[0] if arguments else ""
@@ -26,6 +39,9 @@ def main(arguments: list[str]) -> int:
     failed = []
     for script in scripts:
         print(f"=== {script.name}", flush=True)
+        print(
+            f"BENCH host_loop_before_{script.stem} {host_loop_ms():.1f} ms 1M_python_iterations", flush=True
+        )
         started = time.monotonic()
         result = subprocess.run([sys.executable, str(script)], cwd=HERE.parents[1], check=False)
         print(
