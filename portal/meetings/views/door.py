@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, render_template, request
+from flask import jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -15,6 +15,7 @@ from portal.meetings.guards import actor, may_manage, steward_required
 from portal.meetings.models import CheckInMethod
 from portal.meetings.services import DoorResult
 from portal.meetings.services.meetings import DoorMeeting
+from portal.meetings.views.answer_fragment import answer_fragment
 from portal.meetings.views.door_answers import STATUS, describe
 from portal.meetings.views.web import blueprint, new_nonce, wants_json
 from portal.members.card import verify_card_token
@@ -48,10 +49,7 @@ def _respond(meeting: DoorMeeting, result: DoorResult) -> ResponseReturnValue:
     if wants_json():
         # The answer alone, without the page's context processors (the menu's queries): the door's hot
         # path. Its forms carry no CSRF token: the door's script adds the one the page holds.
-        html = current_app.jinja_env.get_template("meetings/_answer.html").render(
-            answer=answer, meeting=meeting, fragment=True
-        )
-        return jsonify({**answer, "html": html}), status
+        return jsonify({**answer, "html": answer_fragment(answer, meeting=meeting)}), status
     return _page(meeting, answer=answer, status=status)
 
 
