@@ -4,14 +4,17 @@
     .venv/bin/python tests/bench/bench_checkin.py --members 400000 --rates 100,200,300 \
         --step-seconds 15 --seconds 60 --db both           # the full run (300/s for 60 s)
 
-Prints `BENCH <name> <value> <unit> <data size>`. The portal runs under gunicorn on loopback, 3 sync
-workers by default (on 2 cores a third worker overlaps one request's database round trips with another's
-CPU; 2 saturated at ≈ 280/s, 4 workers and gthread measured slower). An asyncio load generator in this
-process sends check-ins open-loop at each of `--rates` per second (latency measured from each request's
-scheduled start, so a stall is not hidden) while `--pollers` chairs poll the dashboard counts every 4 s
-as the page does (`BENCH_POLL_EVERY`); each poller starts at a random (seeded) offset within that
-interval, as dashboards opened at different moments do, instead of all firing at the same instant.
-Bounded: at most rate × seconds check-ins per step, each with a 10 s timeout. PostgreSQL:
+Prints `BENCH <name> <value> <unit> <data size>`. The portal runs under gunicorn on loopback, 4 sync
+workers by default (on 2 cores the workers beyond the second overlap one request's database round trips
+and commit with another's CPU; with 3, 300/s for 60 s saturated at 272–281/s in session 10, with 4 and 5
+it held 296–300/s). A load generator in C (`loadgen.c`, built with cc; `--generator python` for the
+asyncio one in this process) sends check-ins open-loop at each of `--rates` per second (latency measured
+from each request's scheduled start, so a stall is not hidden) while `--pollers` chairs poll the
+dashboard counts every 4 s as the page does (`BENCH_POLL_EVERY`); each poller starts at a random
+(seeded) offset within that interval, as dashboards opened at different moments do, instead of all
+firing at the same instant. Each step first prints the host's speed (`host_loop_*`: a fixed Python
+loop; it has varied 3-fold between sessions). Bounded: at most rate × seconds check-ins per step, each
+with a 10 s timeout. PostgreSQL:
 `PORTAL_BENCH_PG_URL` (default the local server); the script creates and drops its own database. No
 Debian package needed.
 """
@@ -507,7 +510,7 @@ def main() -> None:
         default=20,
         help="length of the mixed door run (the plan's figure: 600; 0: skip)",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument(
         "--generator",
         choices=["c", "python"],

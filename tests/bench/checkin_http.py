@@ -83,7 +83,7 @@ def sign_in_people(app: Flask, database: Database, meeting_id: int, stewards: in
 class Server:
     """How gunicorn runs the portal in the bench."""
 
-    workers: int = 3
+    workers: int = 4
     worker_class: str = "sync"
     threads: int = 1
 
