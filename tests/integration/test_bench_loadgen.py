@@ -36,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Handler.seen.append(body)
+        _Handler.seen.append(body if len(body) < 100 else f"{len(body)} bytes".encode())
         self._answer(201 if self.path == "/ok" else 409)
 
     def do_GET(self) -> None:
@@ -78,15 +78,37 @@ def test_it_sends_each_request_whole_and_reads_each_status(
         loadgen.Planned(index / 200, "write", loadgen.http_request("POST", path, server, "c=1", f"n={index}"))
         for index, path in enumerate(["/ok", "/taken"] * 50)
     ] + [loadgen.Planned(0.01 * index, "read", _get("/", server)) for index in range(10)]
+    big = "x" * 4_000_000  # more than a socket takes at once: sent in parts as the server reads
+    plan.append(loadgen.Planned(0.1, "big", loadgen.http_request("POST", "/ok", server, "c=1", big)))
 
     run = loadgen.run(program, server, plan, tmp_path, last_of="write")
 
     assert run.streams["write"].statuses == {201: 50, 409: 50}
     assert run.streams["read"].statuses == {200: 10}
-    assert sorted(_Handler.seen) == sorted(f"n={index}".encode() for index in range(100))
+    assert run.streams["big"].statuses == {201: 1}
+    expected = [f"n={index}".encode() for index in range(100)] + [b"4000000 bytes"]
+    assert sorted(_Handler.seen) == sorted(expected)
     assert 0.49 <= run.finished < 5  # the last write was due at 0.495 s
     assert all(0 < latency < 5 for latency in run.streams["write"].latencies)
-    assert run.cpu < run.wall
+    assert 0 < run.cpu < 1  # its own CPU while sending and reading 111 requests
+
+
+def test_a_long_schedule_is_read_in_linear_time(program: Path, tmp_path: Path) -> None:
+    """glibc's sscanf measures the rest of its input on every call: a schedule read with it took time
+    in the square of its size (and counted it as the generator's CPU)."""
+    record = _get("/" + "p" * 500, 1)
+    schedule = tmp_path / "schedule.bin"
+    with schedule.open("wb") as out:
+        for index in range(40_000):  # 21 MB
+            out.write(f"{index * 1000} {len(record)}\n".encode() + record)
+        out.write(f"0 {len(record)}\n".encode() + record)  # out of order: refused after reading the rest
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(program), "1", str(schedule), str(tmp_path / "out"), "100"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "bad schedule record 40000" in done.stderr
+    assert time.perf_counter() - started < 2
 
 
 def test_a_stall_counts_from_when_each_request_was_due(program: Path, server: int, tmp_path: Path) -> None:
