@@ -71,7 +71,6 @@ def test_the_filled_in_fragment_is_the_templates_own_output(app: Flask) -> None:
     """Many answers of each of many shapes, in both languages and at two meetings, in one app (a shape
     rendered once serves the later answers of that shape)."""
     template = app.jinja_env.get_template(TEMPLATE)
-    fragment_module._shapes.clear()  # other tests' apps left theirs
     rng = random.Random(7)
     shapes = [variant for answer in _answers(seed=66, count=50) for variant in (answer, _swapped(answer))]
     checked, seen_shapes = 0, set()
@@ -85,10 +84,10 @@ def test_the_filled_in_fragment_is_the_templates_own_output(app: Flask) -> None:
                         answer=answer, meeting=meeting, fragment=True, meetings_new_nonce=_counter()
                     )
                     assert answer_fragment(answer, meeting=meeting, nonce=_counter()) == expected, answer
-                    seen_shapes.add(fragment_module._shape(template, answer, meeting.id))
+                    seen_shapes.add(fragment_module._shape(answer, meeting.id))
                     checked += 1
     assert checked >= 4 * len(seen_shapes)  # each shape rendered once, then filled in at least 3 times
-    assert len(fragment_module._shapes) == len(seen_shapes) <= fragment_module._SHAPES_MAX
+    assert len(fragment_module._shapes[template]) == len(seen_shapes) <= fragment_module._SHAPES_MAX
 
 
 def test_a_value_that_looks_like_a_hole_stays_a_value(app: Flask) -> None:
@@ -120,3 +119,33 @@ def test_each_form_gets_a_fresh_nonce(app: Flask) -> None:
     assert len(nonces) == 4  # override and check-out, twice
     assert len(set(nonces)) == 4
     assert all(len(value) == 32 for value in nonces)
+
+
+def test_empty_values_of_different_types_are_different_shapes(app: Flask) -> None:
+    """0, False, None and "" all test false and print differently."""
+    template = app.jinja_env.get_template(TEMPLATE)
+    base = _answers(seed=3, count=1)[0] | {
+        "outcome": "already_present",
+        "signal": "vote",
+        "name": "",
+        "member_number": "1",
+    }
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        for empty in (0, False, None, ""):
+            answer = base | {"name": empty, "voting_card_number": empty, "replayed": empty}
+            expected = template.render(
+                answer=answer, meeting=SimpleNamespace(id=1), fragment=True, meetings_new_nonce=_counter()
+            )
+            assert answer_fragment(answer, meeting=SimpleNamespace(id=1), nonce=_counter()) == expected, empty
+
+
+def test_a_reloaded_template_gets_shapes_of_its_own(app: Flask) -> None:
+    answer = _answers(seed=4, count=1)[0]
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        first = app.jinja_env.get_template(TEMPLATE)
+        answer_fragment(answer, meeting=SimpleNamespace(id=1))
+        app.jinja_env.cache.clear()  # as auto-reload does when the file changed
+        second = app.jinja_env.get_template(TEMPLATE)
+        answer_fragment(answer, meeting=SimpleNamespace(id=1))
+    assert first is not second
+    assert len(fragment_module._shapes[first]) == len(fragment_module._shapes[second]) == 1
