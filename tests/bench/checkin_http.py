@@ -16,6 +16,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from flask import Flask
+from loadgen import http_request
 from sqlalchemy import select
 
 from portal.auth.roles import Role
@@ -150,20 +151,9 @@ async def request(
     method: str, path: str, cookie: str, body: str = "", timeout: float = 10.0
 ) -> tuple[int, bytes]:
     """One HTTP/1.1 request on a new connection (gunicorn's sync workers close after each answer)."""
-    head = [
-        f"{method} {path} HTTP/1.1",
-        f"Host: 127.0.0.1:{PORT}",
-        "Accept: application/json",
-        "Connection: close",
-    ]
-    if cookie:
-        head.append(f"Cookie: {cookie}")
-    payload = body.encode()
-    if method == "POST":
-        head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(payload)}"]
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bytes] = loop.create_future()
-    message = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+    message = http_request(method, path, PORT, cookie, body)
     transport, _ = await loop.create_connection(lambda: _Exchange(message, done), "127.0.0.1", PORT)
 
     def give_up() -> None:
