@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import subprocess
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from flask import Flask
-from loadgen import http_request
+from loadgen import counts_path, door_check_in, http_request, poller_offsets
 from sqlalchemy import select
 
 from portal.auth.roles import Role
@@ -235,8 +233,7 @@ def check_in_sender(
 
     async def check_in(index: int) -> int:
         cookie, token = sessions.stewards[index % len(sessions.stewards)]
-        number, path = first_member + index, f"/meetings/{meeting_id}/door/check-in"
-        body = f"csrf_token={token}&member_number={number}&nonce={uuid.uuid4().hex}&method=number"
+        path, body = door_check_in(meeting_id, token, first_member + index)
         return (await request("POST", path, f"{sessions.cookie_name}={cookie}", body))[0]
 
     return check_in
@@ -260,18 +257,13 @@ def start_pollers(
         while not stop.is_set():
             started = time.perf_counter()
             with contextlib.suppress(OSError, TimeoutError):
-                await request(
-                    "GET", f"/meetings/{meeting_id}/dashboard/counts", f"{sessions.cookie_name}={cookie}"
-                )
+                await request("GET", counts_path(meeting_id), f"{sessions.cookie_name}={cookie}")
             latencies.append(time.perf_counter() - started)
             await asyncio.sleep(poll_every)  # the dashboard's script polls every 4 s
 
-    offsets = random.Random(66)  # reproducible spread of the pollers' start within the interval
     return [
-        asyncio.create_task(
-            poll(sessions.chairs[index % len(sessions.chairs)], offsets.uniform(0, poll_every))
-        )
-        for index in range(pollers)
+        asyncio.create_task(poll(sessions.chairs[index % len(sessions.chairs)], offset))
+        for index, offset in enumerate(poller_offsets(pollers, poll_every))
     ]
 
 
@@ -341,14 +333,6 @@ async def door_mix_run(
     `pollers` chairs watch the dashboard. Returns both streams and the polls' latencies."""
     checked, searched = Stream(), Stream()
     stop, poll_latencies = asyncio.Event(), list[float]()
-
-    async def check_in(index: int) -> int:
-        cookie, token = sessions.stewards[index % len(sessions.stewards)]
-        body = (
-            f"csrf_token={token}&member_number={first_member + index}&nonce={uuid.uuid4().hex}&method=number"
-        )
-        path = f"/meetings/{meeting_id}/door/check-in"
-        return (await request("POST", path, f"{sessions.cookie_name}={cookie}", body))[0]
 
     async def search(index: int) -> int:
         cookie, _token = sessions.stewards[index % len(sessions.stewards)]

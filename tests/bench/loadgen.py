@@ -54,6 +54,24 @@ def http_request(method: str, path: str, port: int, cookie: str = "", body: str 
     return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
 
 
+def door_check_in(meeting_id: int, token: str, member_number: int) -> tuple[str, str]:
+    """The path and form body of a check-in by number as the door's script posts it (a fresh nonce)."""
+    body = f"csrf_token={token}&member_number={member_number}&nonce={uuid.uuid4().hex}&method=number"
+    return f"/meetings/{meeting_id}/door/check-in", body
+
+
+def counts_path(meeting_id: int) -> str:
+    """What the chair's dashboard polls."""
+    return f"/meetings/{meeting_id}/dashboard/counts"
+
+
+def poller_offsets(pollers: int, every: float) -> list[float]:
+    """Where in the `every`-second interval each dashboard first polls: spread, reproducibly (real
+    dashboards are opened at different moments, not all at the same instant)."""
+    offsets = random.Random(66)
+    return [offsets.uniform(0, every) for _poller in range(pollers)]
+
+
 @dataclass(frozen=True)
 class Planned:
     """A request due `due` seconds into the run, in stream `stream`."""
@@ -139,12 +157,8 @@ def check_in_plan(
     plan = []
     for index in range(rate * seconds):
         cookie, token = stewards[index % len(stewards)]
-        body = (
-            f"csrf_token={token}&member_number={first_member + index}&nonce={uuid.uuid4().hex}&method=number"
-        )
-        payload = http_request(
-            "POST", f"/meetings/{meeting_id}/door/check-in", port, f"{cookie_name}={cookie}", body
-        )
+        path, body = door_check_in(meeting_id, token, first_member + index)
+        payload = http_request("POST", path, port, f"{cookie_name}={cookie}", body)
         plan.append(Planned(index / rate, "check_in", payload))
     return plan
 
@@ -161,14 +175,11 @@ def poll_plan(
 ) -> list[Planned]:
     """`pollers` dashboards asking for the counts every `every` seconds, each from its own offset within
     the interval (real dashboards are opened at different moments)."""
-    offsets = random.Random(66)
     plan = []
-    for index in range(pollers):
+    for index, offset in enumerate(poller_offsets(pollers, every)):
         cookie = chairs[index % len(chairs)]
-        payload = http_request(
-            "GET", f"/meetings/{meeting_id}/dashboard/counts", port, f"{cookie_name}={cookie}"
-        )
-        due = offsets.uniform(0, every)
+        payload = http_request("GET", counts_path(meeting_id), port, f"{cookie_name}={cookie}")
+        due = offset
         while due < seconds:
             plan.append(Planned(due, "poll", payload))
             due += every
