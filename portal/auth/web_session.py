@@ -21,6 +21,7 @@ from portal.auth.models import Account, LoginSession, SessionStage, session_is_o
 from portal.auth.services.sessions import TOUCH_EVERY, ClientInfo, create_session
 from portal.auth.services.terms import accepted_until_of
 from portal.core.clock import utcnow
+from portal.core.database import execute_alone
 from portal.core.extension import database, db_session
 
 _serializer = TaggedJSONSerializer()
@@ -127,13 +128,10 @@ class ServerSessionInterface(SessionInterface):
         if not raw or len(raw) > 100:
             return ServerSession(raw_token=raw)
         now = utcnow()
-        # On the request's own connection (one pooled connection per request), as plain columns.
-        row = (
-            db_session()
-            .connection()
-            .execute(_OPEN_SESSION, {"token_hash": token_digest(raw), "now": now})
-            .first()
-        )
+        # On the request's own connection (one pooled connection per request), as plain columns, and
+        # outside a transaction: a view that writes begins its own.
+        found = {"token_hash": token_digest(raw), "now": now}
+        row = execute_alone(db_session(), _OPEN_SESSION, found).first()
         if row is None:
             return ServerSession(raw_token=raw)
         if not session_is_open(row, now):

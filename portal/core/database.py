@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, exc
+from psycopg.pq import TransactionStatus
+from sqlalchemy import JSON, CursorResult, DateTime, Engine, Executable, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -129,6 +130,31 @@ def make_engine(url: str, *, pool_size: int = 10, ping_after_idle: float = PING_
     )
     _ping_after_idle(engine, ping_after_idle)
     return engine
+
+
+def execute_alone(
+    session: Session, statement: Executable, parameters: Mapping[str, Any]
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run one statement as a transaction of its own when the session's connection has none open (on
+    PostgreSQL): the server commits it as the statement ends, in the same round trip, with no BEGIN or
+    COMMIT of its own. For a read that shares no snapshot with another statement, or a write that is
+    whole by itself (a change and its audit entry in one statement). Inside an open transaction, and on
+    SQLite, it runs in the session's transaction like any other statement.
+
+    A door check-in is three such statements; with BEGIN and COMMIT it was five round trips, and the
+    audit chain's head stayed locked until the worker, busy or waiting for a core, sent COMMIT.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, parameters)
+    driver = connection.connection.driver_connection
+    if driver is None or driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
+        return connection.execute(statement, parameters)  # in a transaction, or already autocommit
+    driver.autocommit = True
+    try:
+        return connection.execute(statement, parameters)
+    finally:
+        driver.autocommit = False
 
 
 class Database:

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from portal.auth.models import TermsVersion
@@ -250,3 +251,38 @@ def test_an_account_disabled_behind_a_live_session_is_turned_away_at_the_door(
     assert answer.get_json()["error"] == "sign_in_required"
     assert db_session.scalar(select(func.count()).select_from(Attendance)) == 0
     assert steward.get("/my-page").status_code == 302  # and every other page sends them to sign in
+
+
+@pytest.mark.both_backends
+def test_J11_a_check_in_over_http_is_three_statements_outside_any_transaction_on_postgresql(
+    app: Flask, meeting_door: dict, backend: str
+) -> None:
+    """The door's hot path on PostgreSQL: the session, the guard and the check-in itself, each a
+    statement of its own (no BEGIN, no COMMIT): three round trips, the last one committing."""
+    steward, meeting = meeting_door["steward"], meeting_door["meeting"]
+    engine = app.extensions["portal"].database.engine
+    seen: list[tuple[str, bool]] = []
+
+    def note(connection, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        driver = connection.connection.driver_connection
+        seen.append((statement.split(None, 1)[0], getattr(driver, "autocommit", False)))
+
+    token = door_token(steward, meeting.id)
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        answer = steward.post(
+            f"/meetings/{meeting.id}/door/check-in",
+            data={
+                "csrf_token": token,
+                "member_number": meeting_door["voter"].member_number,
+                "nonce": nonce(),
+            },
+            headers={"Accept": "application/json"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert answer.status_code == 201
+    if backend == "postgresql":
+        assert seen == [("SELECT", True), ("SELECT", True), ("WITH", True)]
+    else:
+        assert len(seen) <= 8

@@ -1,12 +1,16 @@
-"""Pooled PostgreSQL connections: checked before use only after they idled; a dead one is replaced."""
+"""Pooled PostgreSQL connections: checked before use only after they idled; a dead one is replaced. A
+statement run alone commits by itself outside a transaction and joins one that is open."""
 
+import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, exc, text
+from sqlalchemy.orm import Session
 
-from portal.core.database import make_engine
+from portal.core.database import execute_alone, make_engine
 
 pytestmark = pytest.mark.postgres
 
@@ -70,3 +74,80 @@ def test_without_the_idle_check_a_dead_connection_fails_once_then_recovers(
         connection.execute(text("SELECT 1"))  # the one request that meets the dead connection
     assert _backend_pid(engine) != first  # the disconnect was seen; the next one gets a new connection
     assert pings == []
+
+
+@pytest.fixture
+def probe_table(postgres_url: str) -> Iterator[str]:
+    """A table of its own for one test (the session's database is shared)."""
+    name = f"alone_probe_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE TABLE {name} (value integer)")
+    yield name
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"DROP TABLE {name}")
+
+
+def _seen_from_elsewhere(postgres_url: str, table: str) -> list[int]:
+    with psycopg.connect(postgres_url, autocommit=True) as other:
+        return [row[0] for row in other.execute(f"SELECT value FROM {table} ORDER BY value")]
+
+
+def test_a_statement_run_alone_commits_by_itself_and_the_connection_is_restored(
+    postgres_url: str, probe_table: str
+) -> None:
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (1)"), {})
+            driver = session.connection().connection.driver_connection
+            assert driver is not None
+            # Committed as it ended: another connection sees it, no transaction is left open, and the
+            # connection is back to opening transactions for whatever the request does next.
+            assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
+            assert driver.info.transaction_status == TransactionStatus.IDLE
+            assert driver.autocommit is False
+            session.execute(text(f"INSERT INTO {probe_table} VALUES (2)"))
+            assert driver.info.transaction_status == TransactionStatus.INTRANS
+            session.rollback()  # undoes the ordinary statement only
+            assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
+            with pytest.raises(exc.DBAPIError):
+                execute_alone(session, text(f"INSERT INTO {probe_table} VALUES ('not a number')"), {})
+            session.rollback()
+            assert session.connection().connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+
+
+def test_inside_an_open_transaction_a_statement_run_alone_joins_it(
+    postgres_url: str, probe_table: str
+) -> None:
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            session.execute(text(f"INSERT INTO {probe_table} VALUES (1)"))
+            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (2)"), {})
+            assert _seen_from_elsewhere(postgres_url, probe_table) == []
+            session.rollback()
+            assert _seen_from_elsewhere(postgres_url, probe_table) == []
+        autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit as connection, Session(bind=connection) as session:
+            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (3)"), {})
+            # A connection that was autocommit already stays so.
+            assert session.connection().connection.driver_connection.autocommit is True  # type: ignore[union-attr]
+        assert _seen_from_elsewhere(postgres_url, probe_table) == [3]
+    finally:
+        engine.dispose()
+
+
+def test_on_sqlite_a_statement_run_alone_is_part_of_the_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'alone.sqlite3'}", pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE probe (value integer)"))
+        with Session(engine) as session:
+            execute_alone(session, text("INSERT INTO probe VALUES (1)"), {})
+            session.rollback()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -574,3 +575,80 @@ def test_reasons_the_statement_does_not_splice_are_audited_by_record_change(
     (written,) = _entries_of(db_session, meeting)
     assert written.target_id == str(result.attendance_id)
     assert verify_chain(db_session).is_intact
+
+
+def _visible_elsewhere(session: Session, meeting: Meeting) -> tuple[int, int]:
+    """Presences of the meeting and their audit entries as another connection sees them (committed)."""
+    with session.get_bind().connect().execution_options(sqlite_begin="DEFERRED") as other:
+        presences = other.scalar(
+            select(func.count()).select_from(Attendance).where(Attendance.meeting_id == meeting.id)
+        )
+        entries = other.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.target_type == "attendances")
+        )
+    return int(presences or 0), int(entries or 0)
+
+
+def test_on_postgresql_a_check_in_commits_by_itself_with_its_audit_entry(
+    db_session: Session, door: dict, backend: str
+) -> None:
+    """With no transaction open (as at the door, after the session and guard reads), PostgreSQL's
+    check-in statement is a transaction of its own: presence and entry committed together as it ends,
+    no BEGIN or COMMIT round trips, the chain's head not held while the worker builds its answer.
+    SQLite commits them with the request."""
+    meeting = door["meeting"]
+    db_session.commit()
+    result = _check_in(db_session, meeting, door["unpaid"])
+    assert result.outcome is Outcome.CHECKED_IN
+    if backend == "postgresql":
+        assert _visible_elsewhere(db_session, meeting) == (1, 1)  # before the session commits
+        driver = db_session.connection().connection.driver_connection
+        assert driver is not None
+        assert driver.autocommit is False
+        assert driver.info.transaction_status == TransactionStatus.IDLE
+        db_session.rollback()  # nothing left to undo
+        assert _visible_elsewhere(db_session, meeting) == (1, 1)
+    else:
+        assert _visible_elsewhere(db_session, meeting) == (0, 0)
+        db_session.commit()
+        assert _visible_elsewhere(db_session, meeting) == (1, 1)
+    assert verify_chain(db_session).is_intact
+
+
+def test_a_check_in_the_statement_cannot_audit_commits_only_with_its_entry(
+    db_session: Session, door: dict, backend: str
+) -> None:
+    """Reasons the statement cannot splice into JSON: it inserts nothing, and the presence and its
+    ordinary entry wait for the request's commit together (a crash between them loses both, never one)."""
+    meeting = door["meeting"]
+    entry = db_session.scalar(
+        select(VoterRollEntry).where(
+            VoterRollEntry.meeting_id == meeting.id, VoterRollEntry.member_id == door["unpaid"].id
+        )
+    )
+    assert entry is not None
+    entry.reasons = 'dues_unpaid,"odd\\'
+    db_session.commit()
+    result = _check_in(db_session, meeting, door["unpaid"])
+    assert result.outcome is Outcome.CHECKED_IN
+    assert _visible_elsewhere(db_session, meeting) == (0, 0)
+    db_session.commit()
+    assert _visible_elsewhere(db_session, meeting) == (1, 1)
+    assert verify_chain(db_session).is_intact
+
+
+def test_a_refused_or_repeated_check_in_writes_in_the_requests_transaction(
+    db_session: Session, door: dict, backend: str
+) -> None:
+    """What the statement did not insert (already present, not a member) is logged in the request's
+    own transaction, as on SQLite."""
+    meeting = door["meeting"]
+    db_session.commit()
+    _check_in(db_session, meeting, door["voter"])
+    again = _check_in(db_session, meeting, door["voter"], number=2)
+    refused = _check_in(db_session, meeting, door["former"])
+    assert (again.outcome, refused.outcome) == (Outcome.ALREADY_PRESENT, Outcome.NOT_A_MEMBER)
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(CheckInAttempt)) == 0
+    # PostgreSQL's first check-in had committed by itself; SQLite's went with the rollback.
+    assert _visible_elsewhere(db_session, meeting) == ((1, 1) if backend == "postgresql" else (0, 0))

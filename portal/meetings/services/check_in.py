@@ -16,6 +16,7 @@ from audit.sql_append import Hole, SqlAppend, constant, json_bool, sql_append
 from portal.core import context
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
+from portal.core.database import execute_alone
 from portal.core.errors import Conflict, NotFound
 from portal.meetings import eligibility
 from portal.meetings.eligibility import Reason
@@ -77,6 +78,7 @@ _PRESENCE_PARAMETERS = (
     "meeting_id", "kind", "method", "check_in_nonce", "checked_in_at", "checked_in_by_id", "checked_in_by",
     "is_override", "override_reason", "override_by",
 )  # fmt: skip
+_PLAIN_REASONS = "^[a-z0-9_,]*$"  # reason codes the statement can write into JSON as they are
 # Columns with a Python-side default, given here: SQLAlchemy fills such defaults in for one INSERT of
 # a statement only, and the check-in statement has two (the presence and its audit entry).
 _EMPTY_AT_CHECK_IN = ("guest_note", "pseudonym", "checked_out_by")
@@ -84,11 +86,12 @@ _EMPTY_AT_CHECK_IN = ("guest_note", "pseudonym", "checked_out_by")
 
 def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
     """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and,
-    when the frozen roll lists them, insert their presence and its audit entry. Returns the statement
-    and its audit append (for the entry's bind values). The statement gives the member's row with the
-    new presence's id and time and the entry's id (`audit_id`), or NULLs there when the roll does not
-    list them or a unique index said no (the caller then decides as `find_member` and
-    `insert_presence` would), and NULL `audit_id` when the entry was left to `record_change`."""
+    when the frozen roll lists them with plain reason codes, insert their presence and its audit entry.
+    Returns the statement and its audit append (for the entry's bind values). The statement gives the
+    member's row, whether its reasons are plain (`plain`), the new presence's id and time and the
+    entry's id (`audit_id`), or NULLs there when the roll does not list them, their reasons are not
+    plain or a unique index said no (the caller then decides as `find_member` and `insert_presence`
+    would), and NULL `audit_id` when the entry was left to `record_change` (skipped bind values)."""
     # The member's row is locked (FOR KEY SHARE, as the presence's foreign key check would) before the
     # audit head: every writer takes a member's row before the head, or the CRM pull (member FOR UPDATE,
     # then the head) and a check-in (head, then the key check at the statement's end) would deadlock.
@@ -103,6 +106,9 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
             constant("g"),
         )
     )
+    # Only a presence whose audit entry this statement can write too (its reason codes plain words):
+    # so the statement, run as a transaction of its own, never leaves a presence without its entry.
+    plain = found.c.reasons.regexp_match(constant(_PLAIN_REASONS))
     row = select(
         *(bindparam(column, type_=columns[column].type) for column in _PRESENCE_PARAMETERS),
         found.c.id,
@@ -111,7 +117,7 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
         found.c.may_vote | bindparam("override", type_=Boolean),
         found.c.reasons,
         *(constant("") for _column in _EMPTY_AT_CHECK_IN),
-    ).where(found.c.entry_id.is_not(None))
+    ).where(found.c.entry_id.is_not(None), plain)
     inserted = (
         postgresql.insert(Attendance)
         .from_select(
@@ -140,11 +146,12 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
             json_bool(inserted.c.may_vote).label("may_vote"),
             cast(inserted.c.member_id, String).label("member_id"),
             (constant('"') + inserted.c.reasons + constant('"')).label("reasons"),
-        ).where(inserted.c.reasons.regexp_match(constant("^[a-z0-9_,]*$"))),
+        ).where(inserted.c.reasons.regexp_match(constant(_PLAIN_REASONS))),
         holes=("may_vote", "member_id", "reasons"),
     )
     statement = select(
         found,
+        plain.label("plain"),
         inserted.c.id.label("attendance_id"),
         inserted.c.checked_in_at,
         audit.entries.c.id.label("audit_id"),
@@ -153,6 +160,10 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
 
 
 _CHECK_IN_ON_ROLL, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
+
+
+def _execute_in_transaction(session: Session, statement: Any, parameters: dict[str, Any]) -> Any:
+    return session.connection().execute(statement, parameters)
 
 
 def _audit_changes(
@@ -244,21 +255,19 @@ def check_in_member(
             occurred_at=now,
             request_id=context.request_id.get(),
         )
-        row = (
-            session.connection()
-            .execute(
-                _CHECK_IN_ON_ROLL,
-                {
-                    **presence,
-                    **(audit or _CHECK_IN_AUDIT.skipped()),
-                    "number": number,
-                    "override": bool(override_reason),
-                },
-            )
-            .first()
-        )
+        parameters = {
+            **presence,
+            **(audit or _CHECK_IN_AUDIT.skipped()),
+            "number": number,
+            "override": bool(override_reason),
+        }
+        # With its audit entry in it, the statement is a whole check-in: a transaction of its own,
+        # committed as it ends (no BEGIN, no COMMIT, the chain's head locked only that long). Without,
+        # `record_change` must join it in the request's transaction.
+        execute = execute_alone if audit is not None else _execute_in_transaction
+        row = execute(session, _CHECK_IN_ON_ROLL, parameters).first()
         found, known = _found_from(row)
-        tried = row is not None and row.entry_id is not None
+        tried = row is not None and row.entry_id is not None and bool(row.plain)
         if row is not None and row.attendance_id is not None:
             inserted = Inserted(row.attendance_id, row.checked_in_at)
             audited = row.audit_id is not None
