@@ -9,8 +9,8 @@ alternating, in the same minutes. The Flask test client posts each check-in as t
 (JSON answer, a new member each time) after 200 warm-up check-ins. The client itself adds a fixed cost,
 so the figure is higher than the view alone. Prints `BENCH checkin_cpu_<backend>` (best and median of
 the rounds) and the wall time per check-in; then, over 300 more check-ins, the Python function calls,
-SQL statements and transactions per check-in, which do not move with the host's load
-(`BENCH_PROFILE=<file>` keeps that cProfile data for `python -m pstats`).
+SQL statements and (PostgreSQL) BEGINs, COMMITs and round trips per check-in, which do not move with
+the host's load (`BENCH_PROFILE=<file>` keeps that cProfile data for `python -m pstats`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,20 +46,31 @@ from portal.meetings.eligibility import UnitScope  # noqa: E402
 COUNTED = 300  # check-ins of the counting phase, after the timed rounds
 
 
+def _idle(driver: Any) -> bool:
+    """A psycopg connection with no transaction open."""
+    return bool(driver.info.transaction_status == TransactionStatus.IDLE)
+
+
 def count_work(app: Flask, check_in: Callable[[int], None], times: int) -> tuple[float, float, float]:
     """Per check-in: Python function calls (cProfile's count, the client's share included), SQL
-    statements and committed transactions. Unlike times, these do not move with the host's load, so
-    they show what a change to the hot path removed even on a noisy machine."""
+    statements and the BEGINs and COMMITs sent with them (PostgreSQL: round trips are statements plus
+    these; a statement run alone needs neither). Unlike times, these do not move with the host's load,
+    so they show what a change to the hot path removed even on a noisy machine."""
     engine = app.extensions["portal"].database.engine
-    statements = transactions = 0
+    statements = brackets = 0
 
-    def on_statement(*_args: object) -> None:
-        nonlocal statements
+    def on_statement(connection: Any, *_args: object) -> None:
+        nonlocal statements, brackets
         statements += 1
+        driver = connection.connection.driver_connection
+        if getattr(driver, "autocommit", True) is False and _idle(driver):
+            brackets += 1  # psycopg sends BEGIN first
 
-    def on_commit(*_args: object) -> None:
-        nonlocal transactions
-        transactions += 1
+    def on_commit(connection: Any) -> None:
+        nonlocal brackets
+        driver = connection.connection.driver_connection
+        if hasattr(driver, "info") and not _idle(driver):
+            brackets += 1  # a COMMIT goes to the server (psycopg sends none with no transaction open)
 
     event.listen(engine, "before_cursor_execute", on_statement)
     event.listen(engine, "commit", on_commit)
@@ -73,7 +86,7 @@ def count_work(app: Flask, check_in: Callable[[int], None], times: int) -> tuple
     if os.environ.get("BENCH_PROFILE"):
         profile.dump_stats(os.environ["BENCH_PROFILE"])  # for `python -m pstats`
     calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
-    return calls / times, statements / times, transactions / times
+    return calls / times, statements / times, brackets / times
 
 
 def run(backend: str, members: int, checkins: int, rounds: int) -> None:
@@ -131,13 +144,16 @@ def run(backend: str, members: int, checkins: int, rounds: int) -> None:
             bench(f"checkin_cpu_median_{target.backend}", statistics.median(cpu), "ms", size)
             bench(f"checkin_wall_median_{target.backend}", statistics.median(wall), "ms", size)
             counted = COUNTED
-            calls, statements, transactions = count_work(
+            calls, statements, brackets = count_work(
                 app, lambda index: check_in(200 + rounds * checkins + index), counted
             )
             size = f"{members}_members/{counted}_check-ins/test_client"
             bench(f"checkin_python_calls_{target.backend}", calls, "calls_per_check-in", size)
             bench(f"checkin_statements_{target.backend}", statements, "statements_per_check-in", size)
-            bench(f"checkin_transactions_{target.backend}", transactions, "transactions_per_check-in", size)
+            if target.backend == "postgresql":
+                bench("checkin_begin_commit_postgresql", brackets, "BEGINs+COMMITs_per_check-in", size)
+                trips = statements + brackets
+                bench("checkin_round_trips_postgresql", trips, "round_trips_per_check-in", size)
             app.extensions["portal"].database.dispose()
         finally:
             if database is not None:
