@@ -145,8 +145,8 @@ def execute_alone(
     audit chain's head stayed locked until the worker, busy or waiting for a core, sent COMMIT.
     """
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return connection.execute(statement, parameters)
+    if connection.dialect.name != "postgresql" or session.new or session.dirty or session.deleted:
+        return connection.execute(statement, parameters)  # SQLite, or ORM changes waiting to be flushed
     driver = connection.connection.driver_connection
     if driver is None or driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
         return connection.execute(statement, parameters)  # in a transaction, or already autocommit
@@ -154,7 +154,8 @@ def execute_alone(
     try:
         return connection.execute(statement, parameters)
     finally:
-        driver.autocommit = False
+        if not driver.closed:  # a lost connection: let SQLAlchemy's own error (invalidated) through
+            driver.autocommit = False
 
 
 class Database:

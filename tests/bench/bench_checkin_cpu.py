@@ -53,9 +53,9 @@ def _idle(driver: Any) -> bool:
 
 def count_work(app: Flask, check_in: Callable[[int], None], times: int) -> tuple[float, float, float]:
     """Per check-in: Python function calls (cProfile's count, the client's share included), SQL
-    statements and the BEGINs and COMMITs sent with them (PostgreSQL: round trips are statements plus
-    these; a statement run alone needs neither). Unlike times, these do not move with the host's load,
-    so they show what a change to the hot path removed even on a noisy machine."""
+    statements and the BEGINs, COMMITs and ROLLBACKs sent with them (PostgreSQL: round trips are
+    statements plus these; a statement run alone needs none). Unlike times, these do not move with the
+    host's load, so they show what a change to the hot path removed even on a noisy machine."""
     engine = app.extensions["portal"].database.engine
     statements = brackets = 0
 
@@ -66,14 +66,15 @@ def count_work(app: Flask, check_in: Callable[[int], None], times: int) -> tuple
         if getattr(driver, "autocommit", True) is False and _idle(driver):
             brackets += 1  # psycopg sends BEGIN first
 
-    def on_commit(connection: Any) -> None:
+    def on_end(connection: Any) -> None:
         nonlocal brackets
         driver = connection.connection.driver_connection
         if hasattr(driver, "info") and not _idle(driver):
-            brackets += 1  # a COMMIT goes to the server (psycopg sends none with no transaction open)
+            brackets += 1  # a COMMIT or ROLLBACK goes to the server (psycopg sends none with none open)
 
     event.listen(engine, "before_cursor_execute", on_statement)
-    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "commit", on_end)
+    event.listen(engine, "rollback", on_end)
     profile = cProfile.Profile()
     try:
         profile.enable()
@@ -82,7 +83,8 @@ def count_work(app: Flask, check_in: Callable[[int], None], times: int) -> tuple
         profile.disable()
     finally:
         event.remove(engine, "before_cursor_execute", on_statement)
-        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "commit", on_end)
+        event.remove(engine, "rollback", on_end)
     if os.environ.get("BENCH_PROFILE"):
         profile.dump_stats(os.environ["BENCH_PROFILE"])  # for `python -m pstats`
     calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
@@ -151,7 +153,7 @@ def run(backend: str, members: int, checkins: int, rounds: int) -> None:
             bench(f"checkin_python_calls_{target.backend}", calls, "calls_per_check-in", size)
             bench(f"checkin_statements_{target.backend}", statements, "statements_per_check-in", size)
             if target.backend == "postgresql":
-                bench("checkin_begin_commit_postgresql", brackets, "BEGINs+COMMITs_per_check-in", size)
+                bench("checkin_begin_end_postgresql", brackets, "BEGINs+COMMITs+ROLLBACKs_per_check-in", size)
                 trips = statements + brackets
                 bench("checkin_round_trips_postgresql", trips, "round_trips_per_check-in", size)
             app.extensions["portal"].database.dispose()

@@ -10,6 +10,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, exc, text
 from sqlalchemy.orm import Session
 
+from portal.auth.models import LoginSession, SessionStage
 from portal.core.database import execute_alone, make_engine
 
 pytestmark = pytest.mark.postgres
@@ -114,6 +115,39 @@ def test_a_statement_run_alone_commits_by_itself_and_the_connection_is_restored(
                 execute_alone(session, text(f"INSERT INTO {probe_table} VALUES ('not a number')"), {})
             session.rollback()
             assert session.connection().connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_lost_during_a_statement_run_alone_raises_sqlalchemys_error(
+    postgres_url: str, probe_table: str
+) -> None:
+    """Not psycopg's complaint about restoring autocommit on a dead connection: the pool must see the
+    disconnect to replace the connection, as for any other statement."""
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            with pytest.raises(exc.OperationalError) as raised:
+                execute_alone(session, text("SELECT pg_terminate_backend(pg_backend_pid())"), {})
+            assert raised.value.connection_invalidated
+            session.rollback()
+            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (4)"), {})  # a new connection
+        assert _seen_from_elsewhere(postgres_url, probe_table) == [4]
+    finally:
+        engine.dispose()
+
+
+def test_with_orm_changes_pending_or_a_transaction_open_a_statement_run_alone_joins_it(
+    postgres_url: str, probe_table: str
+) -> None:
+    engine = make_engine(postgres_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            session.add(LoginSession(stage=SessionStage.ANONYMOUS, token_hash="x" * 64))
+            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (5)"), {})
+            assert _seen_from_elsewhere(postgres_url, probe_table) == []  # waits for the session's commit
+            session.rollback()
+        assert _seen_from_elsewhere(postgres_url, probe_table) == []
     finally:
         engine.dispose()
 
