@@ -171,3 +171,45 @@ def test_retention_is_per_meeting(db_session: Session, meeting_with_people) -> N
     assert services.pseudonymise_expired_attendance(db_session, now=utcnow() + timedelta(days=8)) == [
         meeting.id
     ]
+
+
+@pytest.mark.both_backends
+def test_live_counts_count_open_presences_by_kind_and_every_override(
+    db_session: Session, meeting_with_people, backend: str
+) -> None:
+    """One pass over the meeting's presences: open ones by kind and verdict, overrides among all of
+    them (an overridden member who left still counts as an override for the chair)."""
+    meeting, people = meeting_with_people
+    for person in people[:4]:
+        _in(db_session, meeting, person)
+    services.check_out_member(
+        db_session, meeting=meeting, member_number=people[3].member_number, actor=steward(), nonce=nonce()
+    )
+    services.check_in_member(
+        db_session,
+        meeting=meeting,
+        member_number=people[5].member_number,
+        actor=steward(),
+        nonce=nonce(),
+        override_reason="Betaald aan de deur",
+    )
+    services.check_out_member(
+        db_session, meeting=meeting, member_number=people[5].member_number, actor=steward(), nonce=nonce()
+    )
+    first = services.register_guest(
+        db_session, meeting=meeting, name="Gast Een", note="", actor=steward(), nonce=nonce()
+    )
+    services.register_guest(
+        db_session, meeting=meeting, name="Gast Twee", note="", actor=steward(), nonce=nonce()
+    )
+    assert first.attendance_id is not None
+    services.check_out_attendance(
+        db_session, meeting=meeting, attendance_id=first.attendance_id, actor=steward(), nonce=nonce()
+    )
+    services.check_in_member(
+        db_session, meeting=meeting, member_number="999999", actor=steward(), nonce=nonce()
+    )
+    db_session.flush()
+    counts = services.live_counts(db_session, meeting)
+    assert (counts.present_members, counts.present_voters, counts.guests, counts.present) == (3, 3, 1, 4)
+    assert (counts.overrides, counts.failed_lookups, counts.pending_differences) == (1, 1, 0)
