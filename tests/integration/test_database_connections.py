@@ -88,89 +88,81 @@ def probe_table(postgres_url: str) -> Iterator[str]:
         admin.execute(f"DROP TABLE {name}")
 
 
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    """An engine of one pooled connection, disposed after the test."""
+    made = make_engine(postgres_url, pool_size=1)
+    yield made
+    made.dispose()
+
+
 def _seen_from_elsewhere(postgres_url: str, table: str) -> list[int]:
     with psycopg.connect(postgres_url, autocommit=True) as other:
         return [row[0] for row in other.execute(f"SELECT value FROM {table} ORDER BY value")]
 
 
 def test_a_statement_run_alone_commits_by_itself_and_the_connection_is_restored(
-    postgres_url: str, probe_table: str
+    postgres_url: str, probe_table: str, engine: Engine
 ) -> None:
-    engine = make_engine(postgres_url, pool_size=1)
-    try:
-        with Session(engine) as session:
-            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (1)"), {})
-            driver = session.connection().connection.driver_connection
-            assert driver is not None
-            # Committed as it ended: another connection sees it, no transaction is left open, and the
-            # connection is back to opening transactions for whatever the request does next.
-            assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
-            assert driver.info.transaction_status == TransactionStatus.IDLE
-            assert driver.autocommit is False
-            session.execute(text(f"INSERT INTO {probe_table} VALUES (2)"))
-            assert driver.info.transaction_status == TransactionStatus.INTRANS
-            session.rollback()  # undoes the ordinary statement only
-            assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
-            with pytest.raises(exc.DBAPIError):
-                execute_alone(session, text(f"INSERT INTO {probe_table} VALUES ('not a number')"), {})
-            session.rollback()
-            assert session.connection().connection.driver_connection.autocommit is False  # type: ignore[union-attr]
-    finally:
-        engine.dispose()
+    with Session(engine) as session:
+        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (1)"), {})
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        # Committed as it ended: another connection sees it, no transaction is left open, and the
+        # connection is back to opening transactions for whatever the request does next.
+        assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
+        assert driver.info.transaction_status == TransactionStatus.IDLE
+        assert driver.autocommit is False
+        session.execute(text(f"INSERT INTO {probe_table} VALUES (2)"))
+        assert driver.info.transaction_status == TransactionStatus.INTRANS
+        session.rollback()  # undoes the ordinary statement only
+        assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
+        with pytest.raises(exc.DBAPIError):
+            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES ('not a number')"), {})
+        session.rollback()
+        assert session.connection().connection.driver_connection.autocommit is False  # type: ignore[union-attr]
 
 
 def test_a_connection_lost_during_a_statement_run_alone_raises_sqlalchemys_error(
-    postgres_url: str, probe_table: str
+    postgres_url: str, probe_table: str, engine: Engine
 ) -> None:
     """Not psycopg's complaint about restoring autocommit on a dead connection: the pool must see the
     disconnect to replace the connection, as for any other statement."""
-    engine = make_engine(postgres_url, pool_size=1)
-    try:
-        with Session(engine) as session:
-            with pytest.raises(exc.OperationalError) as raised:
-                execute_alone(session, text("SELECT pg_terminate_backend(pg_backend_pid())"), {})
-            assert raised.value.connection_invalidated
-            session.rollback()
-            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (4)"), {})  # a new connection
-        assert _seen_from_elsewhere(postgres_url, probe_table) == [4]
-    finally:
-        engine.dispose()
+    with Session(engine) as session:
+        with pytest.raises(exc.OperationalError) as raised:
+            execute_alone(session, text("SELECT pg_terminate_backend(pg_backend_pid())"), {})
+        assert raised.value.connection_invalidated
+        session.rollback()
+        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (4)"), {})  # a new connection
+    assert _seen_from_elsewhere(postgres_url, probe_table) == [4]
 
 
 def test_with_orm_changes_pending_or_a_transaction_open_a_statement_run_alone_joins_it(
-    postgres_url: str, probe_table: str
+    postgres_url: str, probe_table: str, engine: Engine
 ) -> None:
-    engine = make_engine(postgres_url, pool_size=1)
-    try:
-        with Session(engine) as session:
-            session.add(LoginSession(stage=SessionStage.ANONYMOUS, token_hash="x" * 64))
-            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (5)"), {})
-            assert _seen_from_elsewhere(postgres_url, probe_table) == []  # waits for the session's commit
-            session.rollback()
-        assert _seen_from_elsewhere(postgres_url, probe_table) == []
-    finally:
-        engine.dispose()
+    with Session(engine) as session:
+        session.add(LoginSession(stage=SessionStage.ANONYMOUS, token_hash="x" * 64))
+        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (5)"), {})
+        assert _seen_from_elsewhere(postgres_url, probe_table) == []  # waits for the session's commit
+        session.rollback()
+    assert _seen_from_elsewhere(postgres_url, probe_table) == []
 
 
 def test_inside_an_open_transaction_a_statement_run_alone_joins_it(
-    postgres_url: str, probe_table: str
+    postgres_url: str, probe_table: str, engine: Engine
 ) -> None:
-    engine = make_engine(postgres_url, pool_size=1)
-    try:
-        with Session(engine) as session:
-            session.execute(text(f"INSERT INTO {probe_table} VALUES (1)"))
-            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (2)"), {})
-            assert _seen_from_elsewhere(postgres_url, probe_table) == []
-            session.rollback()
-            assert _seen_from_elsewhere(postgres_url, probe_table) == []
-        autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit as connection, Session(bind=connection) as session:
-            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (3)"), {})
-            # A connection that was autocommit already stays so.
-            assert session.connection().connection.driver_connection.autocommit is True  # type: ignore[union-attr]
-        assert _seen_from_elsewhere(postgres_url, probe_table) == [3]
-    finally:
-        engine.dispose()
+    with Session(engine) as session:
+        session.execute(text(f"INSERT INTO {probe_table} VALUES (1)"))
+        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (2)"), {})
+        assert _seen_from_elsewhere(postgres_url, probe_table) == []
+        session.rollback()
+        assert _seen_from_elsewhere(postgres_url, probe_table) == []
+    autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit as connection, Session(bind=connection) as session:
+        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (3)"), {})
+        # A connection that was autocommit already stays so.
+        assert session.connection().connection.driver_connection.autocommit is True  # type: ignore[union-attr]
+    assert _seen_from_elsewhere(postgres_url, probe_table) == [3]
 
 
 def test_on_sqlite_a_statement_run_alone_is_part_of_the_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]

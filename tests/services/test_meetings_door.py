@@ -556,19 +556,24 @@ def test_a_check_ins_audit_entry_is_what_record_change_writes_and_the_chain_hold
     assert verify_chain(db_session).is_intact  # each entry hashes as record_change's would
 
 
+def _give_odd_reasons(session: Session, meeting: Meeting, member: Member) -> None:
+    """Reasons on the member's roll entry that are not plain codes (a quote, a backslash)."""
+    entry = session.scalar(
+        select(VoterRollEntry).where(
+            VoterRollEntry.meeting_id == meeting.id, VoterRollEntry.member_id == member.id
+        )
+    )
+    assert entry is not None
+    entry.reasons = 'dues_unpaid,"odd\\'
+
+
 def test_reasons_the_statement_does_not_splice_are_audited_by_record_change(
     db_session: Session, door: dict
 ) -> None:
     """Reason codes are plain words; should a roll ever hold anything else, the check-in still gets
     its entry (written the ordinary way) and the chain still holds."""
     meeting = door["meeting"]
-    entry = db_session.scalar(
-        select(VoterRollEntry).where(
-            VoterRollEntry.meeting_id == meeting.id, VoterRollEntry.member_id == door["unpaid"].id
-        )
-    )
-    assert entry is not None
-    entry.reasons = 'dues_unpaid,"odd\\'
+    _give_odd_reasons(db_session, meeting, door["unpaid"])
     db_session.flush()
     result = _check_in(db_session, meeting, door["unpaid"])
     assert result.outcome is Outcome.CHECKED_IN
@@ -587,6 +592,13 @@ def _visible_elsewhere(session: Session, meeting: Meeting) -> tuple[int, int]:
             select(func.count()).select_from(AuditEntry).where(AuditEntry.target_type == "attendances")
         )
     return int(presences or 0), int(entries or 0)
+
+
+def _committed_only_with_the_request(session: Session, meeting: Meeting) -> None:
+    """The check-in's presence and entry are not seen elsewhere until the session commits, then both."""
+    assert _visible_elsewhere(session, meeting) == (0, 0)
+    session.commit()
+    assert _visible_elsewhere(session, meeting) == (1, 1)
 
 
 def test_on_postgresql_a_check_in_commits_by_itself_with_its_audit_entry(
@@ -609,9 +621,7 @@ def test_on_postgresql_a_check_in_commits_by_itself_with_its_audit_entry(
         db_session.rollback()  # nothing left to undo
         assert _visible_elsewhere(db_session, meeting) == (1, 1)
     else:
-        assert _visible_elsewhere(db_session, meeting) == (0, 0)
-        db_session.commit()
-        assert _visible_elsewhere(db_session, meeting) == (1, 1)
+        _committed_only_with_the_request(db_session, meeting)
     assert verify_chain(db_session).is_intact
 
 
@@ -621,19 +631,11 @@ def test_a_check_in_the_statement_cannot_audit_commits_only_with_its_entry(
     """Reasons the statement cannot splice into JSON: it inserts nothing, and the presence and its
     ordinary entry wait for the request's commit together (a crash between them loses both, never one)."""
     meeting = door["meeting"]
-    entry = db_session.scalar(
-        select(VoterRollEntry).where(
-            VoterRollEntry.meeting_id == meeting.id, VoterRollEntry.member_id == door["unpaid"].id
-        )
-    )
-    assert entry is not None
-    entry.reasons = 'dues_unpaid,"odd\\'
+    _give_odd_reasons(db_session, meeting, door["unpaid"])
     db_session.commit()
     result = _check_in(db_session, meeting, door["unpaid"])
     assert result.outcome is Outcome.CHECKED_IN
-    assert _visible_elsewhere(db_session, meeting) == (0, 0)
-    db_session.commit()
-    assert _visible_elsewhere(db_session, meeting) == (1, 1)
+    _committed_only_with_the_request(db_session, meeting)
     assert verify_chain(db_session).is_intact
 
 
