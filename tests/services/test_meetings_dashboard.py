@@ -19,6 +19,7 @@ from portal.meetings.models import (
     VoterRollEntry,
 )
 from portal.meetings.quorum import QuorumKind
+from portal.meetings.services import Signal
 from portal.meetings.testing import CHAIR, make_frozen_meeting, nonce, steward
 from portal.members.models import Member
 from portal.members.testing import make_member, make_org_unit
@@ -206,10 +207,12 @@ def test_live_counts_count_open_presences_by_kind_and_every_override(
     services.check_out_attendance(
         db_session, meeting=meeting, attendance_id=first.attendance_id, actor=steward(), nonce=nonce()
     )
+    late = make_member(db_session, branch_id=people[0].branch_id)  # joined after the freeze: no vote
+    assert _in(db_session, meeting, late).signal is Signal.NO_VOTE
     services.check_in_member(
         db_session, meeting=meeting, member_number="999999", actor=steward(), nonce=nonce()
     )
     db_session.flush()
     counts = services.live_counts(db_session, meeting)
-    assert (counts.present_members, counts.present_voters, counts.guests, counts.present) == (3, 3, 1, 4)
+    assert (counts.present_members, counts.present_voters, counts.guests, counts.present) == (4, 3, 1, 5)
     assert (counts.overrides, counts.failed_lookups, counts.pending_differences) == (1, 1, 0)
