@@ -130,8 +130,8 @@ class ServerSessionInterface(SessionInterface):
         now = utcnow()
         # On the request's own connection (one pooled connection per request), as plain columns, and
         # outside a transaction: a view that writes begins its own.
-        found = {"token_hash": token_digest(raw), "now": now}
-        row = execute_alone(db_session(), _OPEN_SESSION, found).first()
+        parameters = {"token_hash": token_digest(raw), "now": now}
+        row = execute_alone(db_session(), _OPEN_SESSION, parameters).first()
         if row is None:
             return ServerSession(raw_token=raw)
         if not session_is_open(row, now):

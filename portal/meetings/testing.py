@@ -89,11 +89,13 @@ def post_check_in(
     *,
     key: str | None = None,
     as_json: bool = True,
+    token: str | None = None,
     **extra: str,
 ) -> TestResponse:
-    """A check-in through the door's form, as the page's JavaScript (JSON) or a plain form post sends it."""
+    """A check-in through the door's form, as the page's JavaScript (JSON) or a plain form post sends it
+    (with the door page's CSRF `token`, fetched first unless given)."""
     data = {
-        "csrf_token": door_token(client, meeting_id),
+        "csrf_token": token or door_token(client, meeting_id),
         "member_number": number,
         "nonce": key or nonce(),
         **extra,

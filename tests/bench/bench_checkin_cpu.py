@@ -9,7 +9,7 @@ alternating, in the same minutes. The Flask test client posts each check-in as t
 (JSON answer, a new member each time) after 200 warm-up check-ins. The client itself adds a fixed cost,
 so the figure is higher than the view alone. Prints `BENCH checkin_cpu_<backend>` (best and median of
 the rounds) and the wall time per check-in; then, over 300 more check-ins, the Python function calls,
-SQL statements and (PostgreSQL) BEGINs, COMMITs and round trips per check-in, which do not move with
+SQL statements and (PostgreSQL) BEGINs/COMMITs/ROLLBACKs and round trips per check-in, which do not move with
 the host's load (`BENCH_PROFILE=<file>` keeps that cProfile data for `python -m pstats`).
 """
 

@@ -270,15 +270,7 @@ def test_J11_a_check_in_over_http_is_three_statements_outside_any_transaction_on
     token = door_token(steward, meeting.id)
     event.listen(engine, "before_cursor_execute", note)
     try:
-        answer = steward.post(
-            f"/meetings/{meeting.id}/door/check-in",
-            data={
-                "csrf_token": token,
-                "member_number": meeting_door["voter"].member_number,
-                "nonce": nonce(),
-            },
-            headers={"Accept": "application/json"},
-        )
+        answer = post_check_in(steward, meeting.id, meeting_door["voter"].member_number, token=token)
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert answer.status_code == 201

@@ -601,7 +601,7 @@ def _committed_only_with_the_request(session: Session, meeting: Meeting) -> None
     assert _visible_elsewhere(session, meeting) == (1, 1)
 
 
-def test_on_postgresql_a_check_in_commits_by_itself_with_its_audit_entry(
+def test_a_check_in_commits_by_itself_on_postgresql_and_with_the_request_on_sqlite(
     db_session: Session, door: dict, backend: str
 ) -> None:
     """With no transaction open (as at the door, after the session and guard reads), PostgreSQL's

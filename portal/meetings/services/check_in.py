@@ -139,14 +139,14 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
         .cte("inserted")
     )
     # The presence's audit entry, in the same statement, from the row as inserted (see `_audit_changes`
-    # for its content). Reason codes are plain words; anything else is left to `record_change`.
+    # for its content); its reason codes are plain words (`plain` above), written into the JSON as they are.
     audit = sql_append(
         select(
             inserted.c.id.label("target_id"),
             json_bool(inserted.c.may_vote).label("may_vote"),
             cast(inserted.c.member_id, String).label("member_id"),
             (constant('"') + inserted.c.reasons + constant('"')).label("reasons"),
-        ).where(inserted.c.reasons.regexp_match(constant(_PLAIN_REASONS))),
+        ),
         holes=("may_vote", "member_id", "reasons"),
     )
     statement = select(
@@ -160,10 +160,6 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
 
 
 _CHECK_IN_ON_ROLL, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
-
-
-def _execute_in_transaction(session: Session, statement: Any, parameters: dict[str, Any]) -> Any:
-    return session.connection().execute(statement, parameters)
 
 
 def _audit_changes(
@@ -264,8 +260,10 @@ def check_in_member(
         # With its audit entry in it, the statement is a whole check-in: a transaction of its own,
         # committed as it ends (no BEGIN, no COMMIT, the chain's head locked only that long). Without,
         # `record_change` must join it in the request's transaction.
-        execute = execute_alone if audit is not None else _execute_in_transaction
-        row = execute(session, _CHECK_IN_ON_ROLL, parameters).first()
+        if audit is not None:
+            row = execute_alone(session, _CHECK_IN_ON_ROLL, parameters).first()
+        else:
+            row = session.connection().execute(_CHECK_IN_ON_ROLL, parameters).first()
         found, known = _found_from(row)
         tried = row is not None and row.entry_id is not None and bool(row.plain)
         if row is not None and row.attendance_id is not None:
