@@ -21,11 +21,11 @@ from portal.auth.models import Account, LoginSession, SessionStage, session_is_o
 from portal.auth.services.sessions import TOUCH_EVERY, ClientInfo, create_session
 from portal.auth.services.terms import accepted_until_of
 from portal.core.clock import utcnow
-from portal.core.database import execute_alone
+from portal.core.database import DriverStatement
 from portal.core.extension import database, db_session
 
 _serializer = TaggedJSONSerializer()
-_OPEN_SESSION = (
+_OPEN_SESSION = DriverStatement(
     select(
         LoginSession.id,
         LoginSession.account_id,
@@ -131,7 +131,7 @@ class ServerSessionInterface(SessionInterface):
         # On the request's own connection (one pooled connection per request), as plain columns, and
         # outside a transaction: a view that writes begins its own.
         parameters = {"token_hash": token_digest(raw), "now": now}
-        row = execute_alone(db_session(), _OPEN_SESSION, parameters).first()
+        row = _OPEN_SESSION.first(db_session(), parameters, alone=True)
         if row is None:
             return ServerSession(raw_token=raw)
         if not session_is_open(row, now):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import JSON, CursorResult, DateTime, Engine, Executable, MetaData, create_engine, event, exc
+from sqlalchemy import JSON, Connection, DateTime, Engine, Executable, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -132,30 +133,147 @@ def make_engine(url: str, *, pool_size: int = 10, ping_after_idle: float = PING_
     return engine
 
 
-def execute_alone(
-    session: Session, statement: Executable, parameters: Mapping[str, Any]
-) -> CursorResult[*tuple[Any, ...]]:
-    """Run one statement as a transaction of its own when the session's connection has none open (on
-    PostgreSQL): the server commits it as the statement ends, in the same round trip, with no BEGIN or
-    COMMIT of its own. For a read that shares no snapshot with another statement, or a write that is
-    whole by itself (a change and its audit entry in one statement). Inside an open transaction, and on
-    SQLite, it runs in the session's transaction like any other statement.
+def _may_run_alone(session: Session, driver: Any) -> bool:
+    """Whether a statement on this session's PostgreSQL connection may be a transaction of its own: no
+    ORM changes waiting to be flushed, no transaction open, not autocommit already."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    return bool(
+        driver is not None
+        and not driver.autocommit
+        and driver.info.transaction_status == TransactionStatus.IDLE
+    )
 
-    A door check-in is three such statements; with BEGIN and COMMIT it was five round trips, and the
-    audit chain's head stayed locked until the worker, busy or waiting for a core, sent COMMIT.
+
+class DriverStatement:
+    """A statement of a hot path (every request, every check-in), run on psycopg's cursor directly.
+
+    SQLAlchemy compiles it once per dialect; each run then skips SQLAlchemy's execution context (cache
+    key, parameter and result processing per call): 50 µs of client CPU for the session read instead
+    of 270-350 µs, about 0.6 ms of a door check-in's three statements. Bind values and columns still go
+    through the statement's own SQLAlchemy types (enums, UTC datetimes, JSON), and rows read by name and
+    by position like SQLAlchemy's. Engine listeners of `before_cursor_execute` and `after_cursor_execute`
+    see each run (with `context=None`); a driver error becomes SQLAlchemy's, and a lost connection is
+    invalidated as with any other statement. On SQLite it runs through SQLAlchemy as usual.
+
+    With `alone` (see `first`), on PostgreSQL, when the session's connection has no transaction open
+    and no ORM changes waiting, the statement runs with autocommit on: the server commits it as it ends,
+    with no BEGIN or COMMIT round trip. For a read that shares no snapshot with another statement, or a
+    write that is whole by itself (a change and its audit entry in one statement). A door check-in is
+    three such statements; with BEGIN and COMMIT it was five round trips, and the audit chain's head
+    stayed locked until the worker, busy or waiting for a core, sent COMMIT.
     """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or session.new or session.dirty or session.deleted:
-        return connection.execute(statement, parameters)  # SQLite, or ORM changes waiting to be flushed
-    driver = connection.connection.driver_connection
-    if driver is None or driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
-        return connection.execute(statement, parameters)  # in a transaction, or already autocommit
-    driver.autocommit = True
-    try:
-        return connection.execute(statement, parameters)
-    finally:
-        if not driver.closed:  # a lost connection: let SQLAlchemy's own error (invalidated) through
-            driver.autocommit = False
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: tuple[Dialect, _Compiled] | None = None
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        if self._compiled is None or self._compiled[0] is not dialect:
+            self._compiled = (dialect, _Compiled(self.statement, dialect))
+        return self._compiled[1]
+
+    def first(self, session: Session, parameters: Mapping[str, Any], *, alone: bool = False) -> Any:
+        """The statement's first row (None: no row, or a statement without rows), run in the session's
+        transaction; with `alone`, as a transaction of its own when the session has none open."""
+        connection = session.connection()
+        if connection.dialect.name != "postgresql":
+            result = connection.execute(self.statement, parameters)
+            return result.first() if result.returns_rows else None
+        compiled = self._for(connection.dialect)
+        driver = connection.connection.driver_connection
+        by_itself = alone and _may_run_alone(session, driver)
+        if by_itself:
+            driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            return compiled.first(connection, driver, parameters)
+        finally:
+            if by_itself and not driver.closed:  # type: ignore[union-attr]  # lost: SQLAlchemy's error goes through
+                driver.autocommit = False  # type: ignore[union-attr]
+
+
+class _Compiled:
+    """One statement compiled for one dialect: its SQL, fixed bind values, bind and column processors."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        binds = compiled.binds
+        if (
+            compiled.positional
+            or compiled.escaped_bind_names
+            or compiled.literal_execute_params
+            or compiled.post_compile_params
+            or any(bind.expanding or bind.callable is not None for bind in binds.values())
+        ):
+            raise ValueError("a driver statement takes named, plain bind parameters only")
+        self.sql: str = compiled.string
+        self.fixed = {name: bind.value for name, bind in binds.items() if not bind.required}
+        self.binds = [
+            (name, processor)
+            for name, bind in binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+        self.required = frozenset(name for name, bind in binds.items() if bind.required)
+        columns = getattr(statement, "exported_columns", None)
+        self.row: Any = None
+        self.columns: list[Any] = []
+        if columns is not None:
+            # By name and by position; a repeated or unusable name is read by position only (`_6`).
+            row_type: Any = collections.namedtuple("Row", list(columns.keys()), rename=True)  # type: ignore[misc]
+            self.row = row_type._make
+            self.columns = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+            ]
+        self.processed = [index for index, processor in enumerate(self.columns) if processor is not None]
+
+    def values(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        missing = self.required.difference(parameters)
+        if missing:
+            raise exc.ArgumentError(f"missing values for bind parameters: {sorted(missing)}")
+        values = {**self.fixed, **parameters}
+        for name, processor in self.binds:
+            values[name] = processor(values[name])
+        return values
+
+    def first(self, connection: Connection, driver: Any, parameters: Mapping[str, Any]) -> Any:
+        values = self.values(parameters)
+        dispatch = connection.dispatch
+        with driver.cursor() as cursor:
+            for listener in dispatch.before_cursor_execute:
+                listener(connection, cursor, self.sql, values, None, False)
+            try:
+                cursor.execute(self.sql, values)
+                raw = cursor.fetchone() if cursor.description is not None else None
+            except connection.dialect.loaded_dbapi.Error as error:
+                raise _translated(connection, driver, cursor, self.sql, values, error) from error
+            for listener in dispatch.after_cursor_execute:
+                listener(connection, cursor, self.sql, values, None, False)
+        if raw is None or self.row is None:
+            return raw
+        if self.processed:
+            raw = list(raw)
+            columns = self.columns
+            for index in self.processed:
+                raw[index] = columns[index](raw[index])
+        return self.row(raw)
+
+
+def _translated(
+    connection: Connection, driver: Any, cursor: Any, sql: str, values: Mapping[str, Any], error: Any
+) -> exc.StatementError:
+    """psycopg's error as SQLAlchemy raises it; a lost connection is invalidated, so the pool replaces it."""
+    dialect = connection.dialect
+    lost = bool(driver.closed or dialect.is_disconnect(error, driver, cursor))
+    if lost:
+        connection.invalidate(error)
+    return exc.DBAPIError.instance(
+        sql,
+        values,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
 
 
 class Database:

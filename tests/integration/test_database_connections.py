@@ -11,7 +11,7 @@ from sqlalchemy import Engine, exc, text
 from sqlalchemy.orm import Session
 
 from portal.auth.models import LoginSession, SessionStage
-from portal.core.database import execute_alone, make_engine
+from portal.core.database import DriverStatement, make_engine
 
 pytestmark = pytest.mark.postgres
 
@@ -96,6 +96,10 @@ def engine(postgres_url: str) -> Iterator[Engine]:
     made.dispose()
 
 
+def _alone(session: Session, sql: str) -> object:
+    return DriverStatement(text(sql)).first(session, {}, alone=True)
+
+
 def _seen_from_elsewhere(postgres_url: str, table: str) -> list[int]:
     with psycopg.connect(postgres_url, autocommit=True) as other:
         return [row[0] for row in other.execute(f"SELECT value FROM {table} ORDER BY value")]
@@ -105,7 +109,7 @@ def test_a_statement_run_alone_commits_by_itself_and_the_connection_is_restored(
     postgres_url: str, probe_table: str, engine: Engine
 ) -> None:
     with Session(engine) as session:
-        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (1)"), {})
+        _alone(session, f"INSERT INTO {probe_table} VALUES (1)")
         driver = session.connection().connection.driver_connection
         assert driver is not None
         # Committed as it ended: another connection sees it, no transaction is left open, and the
@@ -118,7 +122,7 @@ def test_a_statement_run_alone_commits_by_itself_and_the_connection_is_restored(
         session.rollback()  # undoes the ordinary statement only
         assert _seen_from_elsewhere(postgres_url, probe_table) == [1]
         with pytest.raises(exc.DBAPIError):
-            execute_alone(session, text(f"INSERT INTO {probe_table} VALUES ('not a number')"), {})
+            _alone(session, f"INSERT INTO {probe_table} VALUES ('not a number')")
         session.rollback()
         assert session.connection().connection.driver_connection.autocommit is False  # type: ignore[union-attr]
 
@@ -130,10 +134,10 @@ def test_a_connection_lost_during_a_statement_run_alone_raises_sqlalchemys_error
     disconnect to replace the connection, as for any other statement."""
     with Session(engine) as session:
         with pytest.raises(exc.OperationalError) as raised:
-            execute_alone(session, text("SELECT pg_terminate_backend(pg_backend_pid())"), {})
+            _alone(session, "SELECT pg_terminate_backend(pg_backend_pid())")
         assert raised.value.connection_invalidated
         session.rollback()
-        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (4)"), {})  # a new connection
+        _alone(session, f"INSERT INTO {probe_table} VALUES (4)")  # a new connection
     assert _seen_from_elsewhere(postgres_url, probe_table) == [4]
 
 
@@ -142,7 +146,7 @@ def test_with_orm_changes_pending_or_a_transaction_open_a_statement_run_alone_jo
 ) -> None:
     with Session(engine) as session:
         session.add(LoginSession(stage=SessionStage.ANONYMOUS, token_hash="x" * 64))
-        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (5)"), {})
+        _alone(session, f"INSERT INTO {probe_table} VALUES (5)")
         assert _seen_from_elsewhere(postgres_url, probe_table) == []  # waits for the session's commit
         session.rollback()
     assert _seen_from_elsewhere(postgres_url, probe_table) == []
@@ -153,13 +157,13 @@ def test_inside_an_open_transaction_a_statement_run_alone_joins_it(
 ) -> None:
     with Session(engine) as session:
         session.execute(text(f"INSERT INTO {probe_table} VALUES (1)"))
-        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (2)"), {})
+        _alone(session, f"INSERT INTO {probe_table} VALUES (2)")
         assert _seen_from_elsewhere(postgres_url, probe_table) == []
         session.rollback()
         assert _seen_from_elsewhere(postgres_url, probe_table) == []
     autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     with autocommit as connection, Session(bind=connection) as session:
-        execute_alone(session, text(f"INSERT INTO {probe_table} VALUES (3)"), {})
+        _alone(session, f"INSERT INTO {probe_table} VALUES (3)")
         # A connection that was autocommit already stays so.
         assert session.connection().connection.driver_connection.autocommit is True  # type: ignore[union-attr]
     assert _seen_from_elsewhere(postgres_url, probe_table) == [3]
@@ -171,7 +175,7 @@ def test_on_sqlite_a_statement_run_alone_is_part_of_the_transaction(tmp_path) ->
         with engine.begin() as connection:
             connection.execute(text("CREATE TABLE probe (value integer)"))
         with Session(engine) as session:
-            execute_alone(session, text("INSERT INTO probe VALUES (1)"), {})
+            _alone(session, "INSERT INTO probe VALUES (1)")
             session.rollback()
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0

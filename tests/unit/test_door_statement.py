@@ -20,7 +20,7 @@ from portal.meetings.services.check_in import _CHECK_IN_AUDIT, _CHECK_IN_ON_ROLL
 
 def test_the_check_in_statement_fits_psycopgs_statement_cache() -> None:
     dialect = create_engine("postgresql+psycopg://portal@localhost/portal").dialect
-    compiled = _CHECK_IN_ON_ROLL.compile(dialect=dialect)
+    compiled = _CHECK_IN_ON_ROLL.statement.compile(dialect=dialect)
     assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
     assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
 

@@ -16,7 +16,7 @@ from audit.sql_append import Hole, SqlAppend, constant, json_bool, sql_append
 from portal.core import context
 from portal.core.actors import Actor
 from portal.core.clock import utcnow
-from portal.core.database import execute_alone
+from portal.core.database import DriverStatement
 from portal.core.errors import Conflict, NotFound
 from portal.meetings import eligibility
 from portal.meetings.eligibility import Reason
@@ -159,7 +159,8 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
     return statement, audit
 
 
-_CHECK_IN_ON_ROLL, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
+_CHECK_IN_STATEMENT, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
+_CHECK_IN_ON_ROLL = DriverStatement(_CHECK_IN_STATEMENT)
 
 
 def _audit_changes(
@@ -260,10 +261,7 @@ def check_in_member(
         # With its audit entry in it, the statement is a whole check-in: a transaction of its own,
         # committed as it ends (no BEGIN, no COMMIT, the chain's head locked only that long). Without,
         # `record_change` must join it in the request's transaction.
-        if audit is not None:
-            row = execute_alone(session, _CHECK_IN_ON_ROLL, parameters).first()
-        else:
-            row = session.connection().execute(_CHECK_IN_ON_ROLL, parameters).first()
+        row = _CHECK_IN_ON_ROLL.first(session, parameters, alone=audit is not None)
         found, known = _found_from(row)
         tried = row is not None and row.entry_id is not None and bool(row.plain)
         if row is not None and row.attendance_id is not None:

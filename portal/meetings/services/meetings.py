@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from audit.services import record_change
 from portal.core.actors import Actor
 from portal.core.clock import local_date, utcnow
-from portal.core.database import execute_alone
+from portal.core.database import DriverStatement
 from portal.core.errors import Conflict, NotFound, ValidationFailed
 from portal.meetings import eligibility, quorum
 from portal.meetings.access import StewardAccess, steward_access
@@ -267,7 +267,7 @@ class DoorContext:
     steward_number: str
 
 
-_DOOR_CONTEXT = (
+_DOOR_CONTEXT = DriverStatement(
     select(
         Meeting.id,
         Meeting.org_unit_id,
@@ -296,7 +296,7 @@ _DOOR_CONTEXT = (
 
 def door_context(session: Session, *, meeting_id: int, member_id: int, now: datetime) -> DoorContext | None:
     """The meeting with the member's steward access and name (None: no such meeting)."""
-    row = execute_alone(session, _DOOR_CONTEXT, {"meeting_id": meeting_id, "member_id": member_id}).first()
+    row = _DOOR_CONTEXT.first(session, {"meeting_id": meeting_id, "member_id": member_id}, alone=True)
     if row is None:
         return None
     state = steward_access(assigned=row[6] is not None, ends_at=row[7], revoked_at=row[8], now=now)
