@@ -169,9 +169,10 @@ class DriverStatement:
         self._compiled: tuple[Dialect, _Compiled] | None = None
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        if self._compiled is None or self._compiled[0] is not dialect:
-            self._compiled = (dialect, _Compiled(self.statement, dialect))
-        return self._compiled[1]
+        known = self._compiled  # read once: another thread may replace it meanwhile
+        if known is None or known[0] is not dialect:
+            known = self._compiled = (dialect, _Compiled(self.statement, dialect))
+        return known[1]
 
     def first(self, session: Session, parameters: Mapping[str, Any], *, alone: bool = False) -> Any:
         """The statement's first row (None: no row, or a statement without rows), run in the session's
@@ -203,6 +204,8 @@ class _Compiled:
             or compiled.escaped_bind_names
             or compiled.literal_execute_params
             or compiled.post_compile_params
+            or compiled.insert_prefetch  # Python-side column defaults, filled in per run by SQLAlchemy
+            or compiled.update_prefetch
             or any(bind.expanding or bind.callable is not None for bind in binds.values())
         ):
             raise ValueError("a driver statement takes named, plain bind parameters only")
@@ -214,26 +217,42 @@ class _Compiled:
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         ]
         self.required = frozenset(name for name, bind in binds.items() if bind.required)
+        self.dialect = dialect
         columns = getattr(statement, "exported_columns", None)
+        self.types = [column.type.dialect_impl(dialect) for column in columns] if columns is not None else []
         self.row: Any = None
-        self.columns: list[Any] = []
         if columns is not None:
             # By name and by position; a repeated or unusable name is read by position only (`_6`).
             row_type: Any = collections.namedtuple("Row", list(columns.keys()), rename=True)  # type: ignore[misc]
             self.row = row_type._make
-            self.columns = [
-                column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-            ]
-        self.processed = [index for index, processor in enumerate(self.columns) if processor is not None]
+        # Result processors want the column's type as the server describes it (numerics do): made
+        # from the first result's description.
+        self.processors: list[tuple[int, Any]] | None = None
 
     def values(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """The bind values as the driver takes them; errors as SQLAlchemy raises them (StatementError)."""
         missing = self.required.difference(parameters)
         if missing:
-            raise exc.ArgumentError(f"missing values for bind parameters: {sorted(missing)}")
+            raise exc.StatementError(
+                f"no value for bind parameters {sorted(missing)}", self.sql, parameters, None
+            )
         values = {**self.fixed, **parameters}
-        for name, processor in self.binds:
-            values[name] = processor(values[name])
+        try:
+            for name, processor in self.binds:
+                values[name] = processor(values[name])
+        except Exception as error:
+            raise exc.StatementError(str(error), self.sql, parameters, error) from error
         return values
+
+    def _processors(self, description: Any) -> list[tuple[int, Any]]:
+        if len(description) != len(self.types):
+            raise exc.InvalidRequestError("the statement's result does not have the columns it declares")
+        made = [
+            (index, kind.result_processor(self.dialect, column.type_code))
+            for index, (kind, column) in enumerate(zip(self.types, description, strict=True))
+        ]
+        self.processors = [(index, processor) for index, processor in made if processor is not None]
+        return self.processors
 
     def first(self, connection: Connection, driver: Any, parameters: Mapping[str, Any]) -> Any:
         values = self.values(parameters)
@@ -243,28 +262,32 @@ class _Compiled:
                 listener(connection, cursor, self.sql, values, None, False)
             try:
                 cursor.execute(self.sql, values)
-                raw = cursor.fetchone() if cursor.description is not None else None
+                description = cursor.description
+                raw = cursor.fetchone() if description is not None else None
             except connection.dialect.loaded_dbapi.Error as error:
                 raise _translated(connection, driver, cursor, self.sql, values, error) from error
             for listener in dispatch.after_cursor_execute:
                 listener(connection, cursor, self.sql, values, None, False)
         if raw is None or self.row is None:
             return raw
-        if self.processed:
+        processors = self.processors if self.processors is not None else self._processors(description)
+        if processors:
             raw = list(raw)
-            columns = self.columns
-            for index in self.processed:
-                raw[index] = columns[index](raw[index])
+            for index, processor in processors:
+                raw[index] = processor(raw[index])
         return self.row(raw)
 
 
 def _translated(
     connection: Connection, driver: Any, cursor: Any, sql: str, values: Mapping[str, Any], error: Any
 ) -> exc.StatementError:
-    """psycopg's error as SQLAlchemy raises it; a lost connection is invalidated, so the pool replaces it."""
+    """psycopg's error as SQLAlchemy raises it. On a lost connection, as SQLAlchemy does: the pool's
+    older connections count as stale too (a restarted server ended them all), and this one is invalidated."""
     dialect = connection.dialect
     lost = bool(driver.closed or dialect.is_disconnect(error, driver, cursor))
-    if lost:
+    if lost and not connection.invalidated:
+        # SQLAlchemy's own two steps (Connection._handle_dbapi_exception)
+        connection.engine.pool._invalidate(connection.connection, error)
         connection.invalidate(error)
     return exc.DBAPIError.instance(
         sql,

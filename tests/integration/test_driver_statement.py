@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from sqlalchemy import (
     JSON,
@@ -15,14 +16,19 @@ from sqlalchemy import (
     Column,
     Engine,
     Enum,
+    Float,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     bindparam,
+    cast,
     event,
     exc,
+    literal,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -132,7 +138,7 @@ def test_bind_values_and_columns_go_through_the_columns_own_types(engine: Engine
         assert returned.at.tzinfo is UTC
         assert returned.data == {"a": [1, "ü"]}
         assert returned.label == "fixed"
-        with pytest.raises(ValueError, match="naive"):  # the UTC type's own check runs on binding
+        with pytest.raises(exc.StatementError, match="naive"):  # the UTC type's own check, on binding
             insert.first(
                 session,
                 {"id": 2, "colour": Colour.RED, "at": datetime(2026, 1, 1), "data": {}, "flag": False},
@@ -145,7 +151,7 @@ def test_errors_are_sqlalchemys_and_nothing_is_sent_without_every_value(engine: 
     event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: sent.append(sql))
     read = DriverStatement(select(probe.c.id).where(probe.c.id == bindparam("id")))
     with Session(engine) as session:
-        with pytest.raises(exc.ArgumentError, match="id"):
+        with pytest.raises(exc.StatementError, match="id"):
             read.first(session, {})
         assert sent == []
         with pytest.raises(exc.DataError) as raised:
@@ -159,3 +165,47 @@ def test_errors_are_sqlalchemys_and_nothing_is_sent_without_every_value(engine: 
         DriverStatement(select(probe.c.id).where(probe.c.id.in_(bindparam("ids", expanding=True))))._for(
             engine.dialect
         )
+    defaulted = Table(
+        "defaulted", MetaData(), Column("id", Integer, primary_key=True), Column("b", String, default="x")
+    )
+    with pytest.raises(ValueError, match="plain bind parameters"):  # SQLAlchemy fills the default per run
+        DriverStatement(defaulted.insert().values(id=bindparam("id")))._for(engine.dialect)
+
+
+@pytest.mark.postgres
+def test_columns_whose_reading_depends_on_the_servers_type_are_read_as_sqlalchemy_reads_them(
+    engine: Engine,
+) -> None:
+    statement = select(
+        cast(literal(1.5), Numeric(10, 2)).label("money"), cast(literal(2.25), Float).label("ratio")
+    )
+    with Session(engine) as session:
+        _same(DriverStatement(statement).first(session, {}), session.execute(statement).first())
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_makes_the_pool_replace_its_other_connections_too(
+    postgres_url: str,
+) -> None:
+    """As SQLAlchemy does: after a server restart, one request fails, not one per pooled connection."""
+    engine = make_engine(postgres_url, pool_size=3, ping_after_idle=3600)
+    try:
+        sessions = [Session(engine) for _ in range(3)]
+        for session in sessions:
+            session.execute(text("SELECT 1"))
+        pids = [session.connection().connection.driver_connection.info.backend_pid for session in sessions]  # type: ignore[union-attr]
+        for session in sessions:
+            session.close()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            for pid in pids:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        failures: list[exc.OperationalError] = []
+        for _ in range(4):
+            with Session(engine) as session:
+                try:
+                    _OPEN_SESSION.first(session, {"token_hash": "0" * 64, "now": utcnow()}, alone=True)
+                except exc.OperationalError as error:
+                    failures.append(error)
+        assert [error.connection_invalidated for error in failures] == [True]
+    finally:
+        engine.dispose()
