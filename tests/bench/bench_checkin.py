@@ -13,7 +13,8 @@ from each request's scheduled start, so a stall is not hidden) while `--pollers`
 dashboard counts every 4 s as the page does (`BENCH_POLL_EVERY`); each poller starts at a random
 (seeded) offset within that interval, as dashboards opened at different moments do, instead of all
 firing at the same instant. Each step first prints the host's speed (`host_loop_*`: a fixed Python
-loop; it has varied 3-fold between sessions). Bounded: at most rate × seconds check-ins per step, each
+loop; it has varied 3-fold between sessions) and ends with the cores the hypervisor took away meanwhile
+(`cpu_stolen_*`, /proc/stat's steal). Bounded: at most rate × seconds check-ins per step, each
 with a 10 s timeout. PostgreSQL:
 `PORTAL_BENCH_PG_URL` (default the local server); the script creates and drops its own database. No
 Debian package needed.
@@ -55,7 +56,7 @@ from checkin_http import (  # noqa: E402 - a sibling module of this script
     sign_in_people,
     start_gunicorn,
 )
-from run import host_loop_ms  # noqa: E402 - a sibling module of this script
+from run import host_loop_ms, stolen_seconds  # noqa: E402 - a sibling module of this script
 
 from config import Settings  # noqa: E402
 from portal.app import create_app  # noqa: E402
@@ -256,6 +257,7 @@ def one_rate(
     label = f"{backend}_{rate}per_s_{seconds}s"
     bench(f"host_loop_{label}", host_loop_ms(), "ms", "1M_python_iterations")
     before = load()
+    stolen_before = stolen_seconds()
     web_before, database_before = cpu_seconds(server_pid)
     if generator is None:
         generator_before = time.process_time()
@@ -312,6 +314,8 @@ def one_rate(
         "cores",
         f"{generator_name}/{generator_cpu / (len(latencies) + len(polls)) * 1000:.3f}_ms_per_request",
     )
+    stolen = (stolen_seconds() - stolen_before) / wall
+    bench(f"cpu_stolen_{label}", stolen, "cores", f"hypervisor_steal/of_{os.cpu_count()}_cores")
     bench(
         f"machine_load_{label}",
         os.getloadavg()[0],

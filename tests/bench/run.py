@@ -8,6 +8,7 @@ Exits non-zero when any script failed.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -27,6 +28,18 @@ def host_loop_ms() -> float:
             total += index * index
         best = min(best, time.perf_counter() - started)
     return best * 1000
+
+
+def stolen_seconds() -> float:
+    """CPU seconds the hypervisor gave to other guests while this machine's cores wanted to run (the
+    `steal` column of /proc/stat, summed over the cores; 0 where the kernel does not count it). On a
+    shared host this, more than the load average, tells why a rate that held one hour collapses the next."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 and fields[0] == "cpu" else 0.0
 
 
 def main(arguments: list[str]) -> int:
