@@ -88,14 +88,6 @@ def probe_table(postgres_url: str) -> Iterator[str]:
         admin.execute(f"DROP TABLE {name}")
 
 
-@pytest.fixture
-def engine(postgres_url: str) -> Iterator[Engine]:
-    """An engine of one pooled connection, disposed after the test."""
-    made = make_engine(postgres_url, pool_size=1)
-    yield made
-    made.dispose()
-
-
 def _alone(session: Session, sql: str) -> object:
     return DriverStatement(text(sql)).first(session, {}, alone=True)
 

@@ -86,13 +86,6 @@ def test_the_door_guard_reads_repeated_column_names_by_position(  # type: ignore
 
 
 @pytest.fixture
-def engine(postgres_url: str) -> Iterator[Engine]:
-    made = make_engine(postgres_url, pool_size=1)
-    yield made
-    made.dispose()
-
-
-@pytest.fixture
 def probe(engine: Engine) -> Iterator[Table]:
     """A table of its own with the types the hot statements bind and read."""
     table = Table(

@@ -84,14 +84,14 @@ _PLAIN_REASONS = "^[a-z0-9_,]*$"  # reason codes the statement can write into JS
 _EMPTY_AT_CHECK_IN = ("guest_note", "pseudonym", "checked_out_by")
 
 
-def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
-    """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and,
-    when the frozen roll lists them with plain reason codes, insert their presence and its audit entry.
-    Returns the statement and its audit append (for the entry's bind values). The statement gives the
-    member's row, whether its reasons are plain (`plain`), the new presence's id and time and the
-    entry's id (`audit_id`), or NULLs there when the roll does not list them, their reasons are not
-    plain or a unique index said no (the caller then decides as `find_member` and `insert_presence`
-    would), and NULL `audit_id` when the entry was left to `record_change` (skipped bind values)."""
+def _check_in_on_roll_statement() -> tuple[DriverStatement, SqlAppend]:
+    """PostgreSQL, the door's common case in one round trip: find the member (as `_FIND_MEMBER`) and, when the
+    frozen roll lists them with plain reason codes, insert their presence and its audit entry. Returns the
+    statement (run on the driver) and its audit append (for the entry's bind values). The statement gives the
+    member's row, whether its reasons are plain (`plain`), the new presence's id and time and the entry's id
+    (`audit_id`), or NULLs there when the roll does not list them, their reasons are not plain or a unique
+    index said no (the caller then decides as `find_member` and `insert_presence` would), and NULL `audit_id`
+    when the entry was left to `record_change` (skipped bind values)."""
     # The member's row is locked (FOR KEY SHARE, as the presence's foreign key check would) before the
     # audit head: every writer takes a member's row before the head, or the CRM pull (member FOR UPDATE,
     # then the head) and a check-in (head, then the key check at the statement's end) would deadlock.
@@ -156,11 +156,10 @@ def _check_in_on_roll_statement() -> tuple[Any, SqlAppend]:
         inserted.c.checked_in_at,
         audit.entries.c.id.label("audit_id"),
     ).select_from(found.outerjoin(inserted, true()).outerjoin(audit.entries, true()))
-    return statement, audit
+    return DriverStatement(statement), audit
 
 
-_CHECK_IN_STATEMENT, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
-_CHECK_IN_ON_ROLL = DriverStatement(_CHECK_IN_STATEMENT)
+_CHECK_IN_ON_ROLL, _CHECK_IN_AUDIT = _check_in_on_roll_statement()
 
 
 def _audit_changes(
