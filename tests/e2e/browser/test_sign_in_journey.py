@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.auth import totp
 from portal.auth.models import Account
 from portal.auth.roles import Role
-from portal.auth.testing import ensure_terms
+from portal.auth.testing import ensure_terms, fresh_code, sign_in
 
 
 def _sign_in(page: Page, base: str, member_number: str, password: str, code: str) -> None:
@@ -54,3 +54,44 @@ def test_branch_chair_signs_in_meets_the_terms_gate_and_a_replayed_code_is_refus
     _sign_in(desktop_page, live_server, chair.member_number, chair.password, code)
     expect(desktop_page).to_have_url(f"{live_server}/sign-in/code")
     expect(desktop_page.get_by_role("alert")).to_contain_text("al gebruikt")
+
+
+@pytest.mark.browser
+def test_member_sees_and_ends_another_session_on_a_phone_without_sideways_scrolling(
+    app, live_server, phone_page, account_factory
+) -> None:  # type: ignore[no-untyped-def]
+    _, member = account_factory()
+    other_device = app.test_client()
+    other_device.environ_base["HTTP_USER_AGENT"] = (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro Build/UQ1A.240205.004) "
+        "AppleWebKit/537.36 (KHTML, like Gecko)"
+    )
+    sign_in(other_device, member)
+
+    page = phone_page
+    page.goto(f"{live_server}/security")
+    page.get_by_label("E-mailadres of lidnummer").fill(member.member_number)
+    page.get_by_label("Wachtwoord").fill(member.password)
+    page.get_by_role("button", name="Volgende").click()
+    page.get_by_label("Code").fill(fresh_code(app, member))
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page).to_have_url(f"{live_server}/security")
+    sessions = page.locator("section[aria-labelledby=sessions] tbody tr")
+    expect(sessions).to_have_count(2)
+
+    # Each session is a card on a phone: every cell, "last active" included, lies inside the screen.
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for cell in page.locator("section[aria-labelledby=sessions] td").all():
+        box = cell.bounding_box()
+        assert box is not None
+        assert 0 <= box["x"] <= box["x"] + box["width"] <= width, cell.inner_text()
+    labels = sessions.first.locator("td").evaluate_all(
+        "cells => cells.map(cell => getComputedStyle(cell, '::before').content)"
+    )
+    assert labels[:3] == ['"Apparaat"', '"Ingelogd"', '"Laatst actief"']
+
+    sessions.filter(has_text="Pixel 8 Pro").get_by_role("button", name="Beëindigen").click()
+    expect(sessions).to_have_count(1)
+    expect(sessions.first).to_contain_text("Dit apparaat")
+    assert other_device.get("/security").status_code == 302  # the ended session is signed out
