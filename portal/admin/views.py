@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from crm_sync.models import OutboxStatus
@@ -19,6 +20,18 @@ from portal.core.extension import db_session
 from portal.members.models import Member
 
 blueprint = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin/sync")
+
+RUN_KINDS = {  # SyncKind values, as the admin reads them
+    "pull_full": _l("full pull"),
+    "pull_incremental": _l("pull of the changes"),
+    "reconcile": _l("comparison with the CRM"),
+}
+RUN_OUTCOMES = {  # SyncOutcome values
+    "running": _l("running"),
+    "succeeded": _l("succeeded"),
+    "failed": _l("failed"),
+    "aborted": _l("stopped on purpose"),
+}
 
 
 @blueprint.get("/")
@@ -40,6 +53,8 @@ def sync() -> ResponseReturnValue:
         conflicting=conflicting,
         conflicts=conflicts,
         members=members,
+        run_kinds=RUN_KINDS,
+        run_outcomes=RUN_OUTCOMES,
         replay_form=ReplayForm(),
         discard_form=DiscardForm(),
     )

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_sync.models import OutboxMessage, OutboxStatus, SyncConflict
+from crm_sync.models import OutboxMessage, OutboxStatus, SyncConflict, SyncKind, SyncOutcome, SyncRun
 from portal.auth.roles import Role
 from portal.auth.testing import csrf_from
 from portal.core.actors import Actor
@@ -56,3 +56,22 @@ def test_only_admins_reach_the_sync_page(signed_in_client, org_tree) -> None:  #
     board, _ = signed_in_client(Role.BRANCH_BOARD, org_tree.branch.id)
     assert board.get("/admin/sync/").status_code == 403
     assert board.post("/admin/sync/outbox/1/replay").status_code in {400, 403}
+
+
+def test_runs_read_in_the_admin_s_language(signed_in_client, org_tree, db_session) -> None:  # type: ignore[no-untyped-def]
+    started = utcnow()
+    db_session.add_all(
+        [
+            SyncRun(kind=SyncKind.PULL_FULL, outcome=SyncOutcome.SUCCEEDED, adapter="civicrm",
+                    started_at=started, finished_at=started, counts={}),
+            SyncRun(kind=SyncKind.PULL_INCREMENTAL, outcome=SyncOutcome.ABORTED, adapter="civicrm",
+                    started_at=started, finished_at=started, counts={}, error="mass-removal guard"),
+        ]
+    )  # fmt: skip
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    html = admin.get("/admin/sync/", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    for dutch in ("volledige ophaalronde", "geslaagd", "ophaalronde van de wijzigingen", "bewust gestopt"):
+        assert dutch in html
+    for code in ("pull_full", "pull_incremental", ">succeeded<", ">aborted<"):
+        assert code not in html
