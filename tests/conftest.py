@@ -388,6 +388,26 @@ def desktop_page(chromium):  # type: ignore[no-untyped-def]
     context.close()
 
 
+@pytest.fixture
+def browser_sign_in(app: Flask, live_server: str):  # type: ignore[no-untyped-def]
+    """`browser_sign_in(page, credentials, target)`: open `target` on the live server, sign in through the
+    real pages (member number, password, a fresh TOTP code) and land on `target`."""
+    from playwright.sync_api import expect
+
+    from portal.auth.testing import fresh_code
+
+    def sign_in(page, credentials, target):  # type: ignore[no-untyped-def]
+        page.goto(live_server + target)
+        page.get_by_label("E-mailadres of lidnummer").fill(credentials.member_number)
+        page.get_by_label("Wachtwoord").fill(credentials.password)
+        page.get_by_role("button", name="Volgende").click()
+        page.get_by_label("Code").fill(fresh_code(app, credentials))
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page).to_have_url(live_server + target)
+
+    return sign_in
+
+
 # --- meetings ---
 # A meeting with a signed-in steward (portal.meetings.testing has the door helpers).
 

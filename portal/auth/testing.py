@@ -12,6 +12,7 @@ import time as wall_clock
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
 from flask.testing import FlaskClient
@@ -44,6 +45,14 @@ class TestCredentials:
     password: str
     totp_secret: str | None
     recovery_codes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of_demo_person(cls, person: dict[str, Any]) -> TestCredentials:
+        """A person from `instance/demo_accounts.json`, as `make demo` saved them."""
+        return cls(
+            person["account_id"], 0, person["member_number"], person["email"], person["password"],
+            person["totp_secret"],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -58,15 +58,7 @@ def test_demo_accounts_sign_in_with_their_published_secrets(crm_settings: Settin
     assert Role.ADMIN in roles["admin"]
     for person in saved:
         client = app.test_client()
-        credentials = TestCredentials(
-            person["account_id"],
-            0,
-            person["member_number"],
-            person["email"],
-            person["password"],
-            person["totp_secret"],
-        )
-        sign_in(client, credentials)
+        sign_in(client, TestCredentials.of_demo_person(person))
         assert client.get("/security").status_code == 200
     again = create_demo_accounts(app)  # `make demo` started a second time on the same instance
     assert [person["member_number"] for person in again] == [person["member_number"] for person in saved]

@@ -51,13 +51,7 @@ def test_demo_steward_can_work_the_door_of_the_demo_meeting(crm_settings: Settin
         with state.database.transaction() as session:
             accept_terms(session, person["account_id"])
         client = app.test_client()
-        sign_in(
-            client,
-            TestCredentials(
-                person["account_id"], 0, person["member_number"], person["email"], person["password"],
-                person["totp_secret"],
-            ),
-        )  # fmt: skip
+        sign_in(client, TestCredentials.of_demo_person(person))
         return client
 
     steward = signed_in("steward")

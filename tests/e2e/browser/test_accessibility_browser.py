@@ -11,7 +11,6 @@ first, so one run lists all of them.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from sqlalchemy import select
 
 from crm_sync.composition import make_crm_port
 from crm_sync.pull import pull_everything
-from portal.auth.testing import TestCredentials, fresh_code
+from portal.auth.testing import TestCredentials
 from portal.meetings.models import Meeting, VoterRollEntry
 from portal.meetings.testing import accept_terms
 from portal.members.models import Member, OrgUnit, OrgUnitKind
@@ -84,24 +83,9 @@ class Findings:
                 self.problems.append(f"{where}: {scroll} px wide, the page scrolls sideways")
 
 
-def _signed_in(browser: Browser, app, base: str, person: dict[str, Any]) -> Page:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=PHONE, locale="nl-NL", has_touch=True)
-    page = context.new_page()
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("E-mailadres of lidnummer").fill(person["member_number"])
-    page.get_by_label("Wachtwoord").fill(person["password"])
-    page.get_by_role("button", name="Volgende").click()
-    credentials = TestCredentials(
-        person["account_id"],
-        0,
-        person["member_number"],
-        person["email"],
-        person["password"],
-        person["totp_secret"],
-    )
-    page.get_by_label("Code").fill(fresh_code(app, credentials))
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+def _signed_in(browser: Browser, sign_in, person: dict[str, Any], target: str) -> Page:  # type: ignore[no-untyped-def]
+    page = browser.new_context(viewport=PHONE, locale="nl-NL", has_touch=True).new_page()
+    sign_in(page, TestCredentials.of_demo_person(person), target)
     return page
 
 
@@ -115,7 +99,9 @@ def _visit(findings: Findings, page: Page, base: str, label: str, paths: list[st
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_every_role_s_pages_meet_wcag_aa_and_fit_a_phone(app, live_server, chromium, demo, database) -> None:  # type: ignore[no-untyped-def]
+def test_every_role_s_pages_meet_wcag_aa_and_fit_a_phone(
+    live_server, chromium, demo, database, browser_sign_in
+) -> None:  # type: ignore[no-untyped-def]
     findings = Findings()
     with database.session() as session:
         meeting = session.scalars(select(Meeting)).one()
@@ -136,7 +122,7 @@ def test_every_role_s_pages_meet_wcag_aa_and_fit_a_phone(app, live_server, chrom
     )
     anonymous.context.close()
 
-    member = _signed_in(chromium, app, live_server, demo["member"])
+    member = _signed_in(chromium, browser_sign_in, demo["member"], "/my-page")
     _visit(
         findings,
         member,
@@ -148,7 +134,7 @@ def test_every_role_s_pages_meet_wcag_aa_and_fit_a_phone(app, live_server, chrom
     )  # fmt: skip
     member.context.close()
 
-    steward = _signed_in(chromium, app, live_server, demo["steward"])
+    steward = _signed_in(chromium, browser_sign_in, demo["steward"], "/meetings")
     _visit(findings, steward, live_server, "steward", ["/meetings", door])
     answers = ((voter, "green", "Stemrecht"), (voter, "already", "Al ingecheckt"), ("123", "red", "Onbekend"))
     for number, box, words in answers:
@@ -159,7 +145,7 @@ def test_every_role_s_pages_meet_wcag_aa_and_fit_a_phone(app, live_server, chrom
         findings.check(steward, f"steward door answer {box}")
     steward.context.close()
 
-    chair = _signed_in(chromium, app, live_server, demo["branch_chair"])
+    chair = _signed_in(chromium, browser_sign_in, demo["branch_chair"], "/meetings")
     _visit(
         findings,
         chair,
@@ -170,7 +156,7 @@ def test_every_role_s_pages_meet_wcag_aa_and_fit_a_phone(app, live_server, chrom
     )  # fmt: skip
     chair.context.close()
 
-    admin = _signed_in(chromium, app, live_server, demo["admin"])
+    admin = _signed_in(chromium, browser_sign_in, demo["admin"], "/admin/log/")
     _visit(
         findings,
         admin,

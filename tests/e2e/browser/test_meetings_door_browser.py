@@ -16,7 +16,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from portal.auth.roles import Role
-from portal.auth.testing import fresh_code
 from portal.core.clock import utcnow
 from portal.meetings import services
 from portal.meetings.testing import CHAIR, accept_terms, make_frozen_meeting
@@ -50,16 +49,6 @@ def _phone(browser: Browser) -> Page:
     return page
 
 
-def _sign_in(app, page: Page, base: str, path: str, credentials) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + path)
-    page.get_by_label("E-mailadres of lidnummer").fill(credentials.member_number)
-    page.get_by_label("Wachtwoord").fill(credentials.password)
-    page.get_by_role("button", name="Volgende").click()
-    page.get_by_label("Code").fill(fresh_code(app, credentials))
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page).to_have_url(base + path)
-
-
 def _shot(page: Page, folder: Path, name: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
@@ -71,7 +60,15 @@ def _shot(page: Page, folder: Path, name: str) -> None:
 
 @pytest.mark.browser
 def test_steward_checks_in_on_a_phone_and_the_chairs_count_moves(  # type: ignore[no-untyped-def]
-    app, live_server, chromium, db_session, org_tree, member_factory, account_factory, tmp_path
+    app,
+    live_server,
+    chromium,
+    db_session,
+    org_tree,
+    member_factory,
+    account_factory,
+    tmp_path,
+    browser_sign_in,
 ) -> None:
     voter = member_factory(given_name="Anna", infix="de", family_name="Vries")
     lapsed = member_factory(
@@ -91,12 +88,12 @@ def test_steward_checks_in_on_a_phone_and_the_chairs_count_moves(  # type: ignor
     shots = tmp_path / "screenshots"
 
     chair_page = _phone(chromium)
-    _sign_in(app, chair_page, live_server, f"/meetings/{meeting.id}/dashboard", chair)
+    browser_sign_in(chair_page, chair, f"/meetings/{meeting.id}/dashboard")
     present = chair_page.locator("[data-field='present']")
     expect(present).to_have_text("0")
 
     door = _phone(chromium)
-    _sign_in(app, door, live_server, f"/meetings/{meeting.id}/door", steward)
+    browser_sign_in(door, steward, f"/meetings/{meeting.id}/door")
     _shot(door, shots, "door-empty")
     number = door.get_by_label("Lidnummer", exact=True)
     answer = door.locator("#door-answer")

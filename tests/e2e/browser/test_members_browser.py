@@ -17,7 +17,7 @@ from sqlalchemy import select
 from crm_sync.composition import make_crm_port
 from crm_sync.pull import pull_full
 from portal.auth.roles import Role
-from portal.auth.testing import fresh_code, make_account
+from portal.auth.testing import make_account
 from portal.members.models import Member, MembershipStatus, PositionFunction
 from portal.members.testing import make_position
 
@@ -28,16 +28,6 @@ def _screenshot(page: Page, tmp_path: Path, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def _sign_in(page: Page, app, base: str, credentials, target: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}{target}")
-    page.get_by_label("E-mailadres of lidnummer").fill(credentials.member_number)
-    page.get_by_label("Wachtwoord").fill(credentials.password)
-    page.get_by_role("button", name="Volgende").click()
-    page.get_by_label("Code").fill(fresh_code(app, credentials))
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page).to_have_url(f"{base}{target}")
-
-
 @pytest.fixture
 def settings(settings, crm):  # type: ignore[no-untyped-def]
     """The portal of these journeys talks to the running CRM simulator."""
@@ -46,7 +36,7 @@ def settings(settings, crm):  # type: ignore[no-untyped-def]
 
 @pytest.mark.browser
 def test_member_changes_phone_number_and_sees_it_sent_to_the_crm(
-    app, live_server, phone_page, crm, database, settings, tmp_path
+    app, live_server, phone_page, crm, database, settings, tmp_path, browser_sign_in
 ) -> None:  # type: ignore[no-untyped-def]
     port = make_crm_port(settings)
     try:
@@ -58,7 +48,7 @@ def test_member_changes_phone_number_and_sees_it_sent_to_the_crm(
         member.email = "marloes.van.den.oosterdamkamp-dubois@ledenadministratie.example.nl"  # one long word
         _account, credentials = make_account(session, member, keys=app.extensions["auth_keys"])
     page = phone_page
-    _sign_in(page, app, live_server, credentials, "/my-page")
+    browser_sign_in(page, credentials, "/my-page")
     # A long e-mail address wraps inside its card: the page never scrolls sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_role("link", name="Mijn gegevens wijzigen").click()
@@ -76,14 +66,22 @@ def test_member_changes_phone_number_and_sees_it_sent_to_the_crm(
 
 @pytest.mark.browser
 def test_member_finds_the_branch_chair_by_a_misspelt_name(
-    app, live_server, phone_page, org_tree, member_factory, account_factory, db_session, tmp_path
+    app,
+    live_server,
+    phone_page,
+    org_tree,
+    member_factory,
+    account_factory,
+    db_session,
+    tmp_path,
+    browser_sign_in,
 ) -> None:  # type: ignore[no-untyped-def]
     chair = member_factory(given_name="Ömer", family_name="Öztürk")
     make_position(db_session, chair, org_tree.branch, PositionFunction.CHAIR)
     db_session.commit()
     _account, credentials = account_factory()
     page = phone_page
-    _sign_in(page, app, live_server, credentials, "/whos-who")
+    browser_sign_in(page, credentials, "/whos-who")
     page.get_by_label("Naam").fill("Oztrük")
     page.get_by_role("button", name="Zoeken").click()
     expect(page.get_by_role("heading", name="Namen die erop lijken")).to_be_visible()
@@ -98,13 +96,21 @@ def test_member_finds_the_branch_chair_by_a_misspelt_name(
 
 @pytest.mark.browser
 def test_branch_officer_cannot_reach_other_branches_or_hidden_fields(
-    app, live_server, desktop_page, org_tree, member_factory, account_factory, tmp_path, caplog
+    app,
+    live_server,
+    desktop_page,
+    org_tree,
+    member_factory,
+    account_factory,
+    tmp_path,
+    caplog,
+    browser_sign_in,
 ) -> None:  # type: ignore[no-untyped-def]
     near = member_factory(family_name="Dichtbij", birth_date=date(1931, 7, 19))
     far = member_factory(family_name="Verweg", branch_id=org_tree.far_branch.id)
     _account, officer = account_factory(roles=[(Role.BRANCH_BOARD, org_tree.branch.id)])
     page = desktop_page
-    _sign_in(page, app, live_server, officer, "/members")
+    browser_sign_in(page, officer, "/members")
     page.get_by_label("Naam").fill("Dichtbij")
     page.get_by_role("button", name="Zoeken").click()
     page.get_by_role("link", name="Dichtbij").click()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.auth import totp
 from portal.auth.models import Account
 from portal.auth.roles import Role
-from portal.auth.testing import ensure_terms, fresh_code, sign_in
+from portal.auth.testing import ensure_terms, sign_in
 
 
 def _sign_in(page: Page, base: str, member_number: str, password: str, code: str) -> None:
@@ -58,7 +58,7 @@ def test_branch_chair_signs_in_meets_the_terms_gate_and_a_replayed_code_is_refus
 
 @pytest.mark.browser
 def test_member_sees_and_ends_another_session_on_a_phone_without_sideways_scrolling(
-    app, live_server, phone_page, account_factory
+    app, phone_page, account_factory, browser_sign_in
 ) -> None:  # type: ignore[no-untyped-def]
     _, member = account_factory()
     other_device = app.test_client()
@@ -69,13 +69,7 @@ def test_member_sees_and_ends_another_session_on_a_phone_without_sideways_scroll
     sign_in(other_device, member)
 
     page = phone_page
-    page.goto(f"{live_server}/security")
-    page.get_by_label("E-mailadres of lidnummer").fill(member.member_number)
-    page.get_by_label("Wachtwoord").fill(member.password)
-    page.get_by_role("button", name="Volgende").click()
-    page.get_by_label("Code").fill(fresh_code(app, member))
-    page.get_by_role("button", name="Inloggen").click()
-    expect(page).to_have_url(f"{live_server}/security")
+    browser_sign_in(page, member, "/security")
     sessions = page.locator("section[aria-labelledby=sessions] tbody tr")
     expect(sessions).to_have_count(2)
 
