@@ -2,7 +2,9 @@
 
 The CRM sync cannot know who the admins are (that is this package's business), so it publishes
 `PullAborted` after recording the run, and this subscriber mails every active account that holds a
-current admin grant. A failing mail server is logged, never raised: the run is recorded either way.
+current admin grant, in the portal's default language (`PORTAL_DEFAULT_LOCALE`: the scheduler process
+that runs the pull has no request to take a language from). A failing mail server is logged, never
+raised: the run is recorded either way.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
+from babel.support import Translations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +27,7 @@ from portal.core.mailer import Mailer, OutgoingMail
 from portal.members.models import Member
 
 log = logging.getLogger("portal.auth.sync_alerts")
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 
 def admin_addresses(session: Session, *, now: datetime) -> list[str]:
@@ -42,25 +47,26 @@ def admin_addresses(session: Session, *, now: datetime) -> list[str]:
     return sorted(rows)
 
 
-def pull_aborted_mail(event: PullAborted, recipients: list[str]) -> OutgoingMail:
-    """The alert: what stopped, and that nothing was changed."""
-    text = (
-        f"De {event.adapter}-synchronisatie (run {event.sync_run_id}) is gestopt door de "
-        f"bewaking op massaal verwijderen: {event.reason}\n\n"
-        "Er is niets gewijzigd. Controleer in het CRM of deze leden echt weg zijn; de volgende "
-        "pull probeert het opnieuw.\n\n"
-        f"The {event.adapter} pull (run {event.sync_run_id}) was stopped by the mass-removal guard; "
-        "nothing was changed."
+def pull_aborted_mail(event: PullAborted, recipients: list[str], *, locale: str) -> OutgoingMail:
+    """The alert, in `locale` (English where the portal has no catalog for it): what stopped, and that
+    nothing was changed. The guard's own reason is quoted as the sync wrote it."""
+    _ = Translations.load(str(TRANSLATIONS), [locale]).gettext
+    stopped = _(
+        "The %(adapter)s pull (run %(run)s) was stopped by the guard against mass removal: %(reason)s"
+    ) % {"adapter": event.adapter, "run": event.sync_run_id, "reason": event.reason}
+    advice = _(
+        "Nothing was changed. Check in the CRM whether these members are really gone; the next pull "
+        "tries again."
     )
     return OutgoingMail(
         to=tuple(recipients),
-        subject="Ledenportaal: CRM-synchronisatie gestopt (massaal verwijderen)",
-        text=text,
+        subject=_("Member portal: CRM synchronisation stopped (mass removal)"),
+        text=f"{stopped}\n\n{advice}",
     )
 
 
-def pull_aborted_handler(database: Database, mailer: Mailer) -> Callable[[PullAborted], None]:
-    """The `PullAborted` subscriber: mails the admins."""
+def pull_aborted_handler(database: Database, mailer: Mailer, *, locale: str) -> Callable[[PullAborted], None]:
+    """The `PullAborted` subscriber: mails the admins in `locale`."""
 
     def on_pull_aborted(event: PullAborted) -> None:
         with database.transaction() as session:
@@ -69,7 +75,7 @@ def pull_aborted_handler(database: Database, mailer: Mailer) -> Callable[[PullAb
             log.error("pull %s aborted and no admin has an e-mail address to tell", event.sync_run_id)
             return
         try:
-            mailer.send(pull_aborted_mail(event, recipients))
+            mailer.send(pull_aborted_mail(event, recipients, locale=locale))
         except Exception:  # the run is recorded; a mail outage must not hide the guard's own error
             log.exception("could not mail the admins about aborted pull %s", event.sync_run_id)
 

@@ -70,5 +70,6 @@ def init_app(app: Flask) -> None:
     portal_state.events.subscribe(MembersPulled, on_members_pulled)
     portal_state.events.subscribe(MembersMerged, merges.members_merged_handler(database))
     portal_state.events.subscribe(
-        PullAborted, sync_alerts.pull_aborted_handler(database, portal_state.mailer)
+        PullAborted,
+        sync_alerts.pull_aborted_handler(database, portal_state.mailer, locale=settings.default_locale),
     )
