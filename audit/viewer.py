@@ -4,6 +4,7 @@ millions costs what page 1 does."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -126,18 +127,18 @@ def log_page(
 def reads_page(
     session: Session,
     *,
-    subject_member_id: int | None = None,
+    subject_member_ids: Collection[int] | None = None,
     actor_id: int | None = None,
     excluding_subject: int | None = None,
     before: int | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """Who looked at one person's data, or whose data one account looked at (without `excluding_subject`,
-    e.g. their own), and why, newest first."""
-    if (subject_member_id is None) == (actor_id is None):
+    """Who looked at one person's data (under any of their member ids: a CRM merge leaves two), or whose
+    data one account looked at (without `excluding_subject`, e.g. their own), and why, newest first."""
+    if (subject_member_ids is None) == (actor_id is None):
         raise ValueError("reads_page reads by subject or by actor, one of the two")
-    if subject_member_id is not None:
-        query = select(ReadAccess).where(ReadAccess.subject_member_id == subject_member_id)
+    if subject_member_ids is not None:
+        query = select(ReadAccess).where(ReadAccess.subject_member_id.in_(list(subject_member_ids)))
     else:
         query = select(ReadAccess).where(ReadAccess.actor_kind == "account", ReadAccess.actor_id == actor_id)
         if excluding_subject is not None:

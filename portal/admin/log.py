@@ -26,7 +26,7 @@ from audit.viewer import (
     log_page,
     reads_page,
 )
-from crm_sync.models import OutboxMessage
+from crm_sync.models import MemberMerge, OutboxMessage
 from crm_sync.pull.bulk import among
 from portal.admin.forms import CURSOR_MAX, LogFilterForm
 from portal.auth.guards import admin_required, current_actor, fresh_sign_in_required, signed_in
@@ -75,29 +75,58 @@ _OWNED_BY_A_MEMBER = {
 }
 
 
-def _records_of(member: Member, account: int | None) -> tuple[tuple[str, str], ...]:
-    """Every record the log names for this person: their member row and account, and the rows of theirs
-    in other tables (one query). A presence pseudonymised after the meeting is no longer theirs."""
+def _merged_into(member: Member) -> list[Member]:
+    """The records the CRM merged into this member, however many merges deep: their history is this
+    person's history too (ids in the order found; a cycle or a chain beyond 20 merges stops the walk)."""
+    session = db_session()
+    seen, frontier, found = {member.id}, [member.id], []
+    for _depth in range(20):
+        merged = [
+            key
+            for key in session.scalars(
+                select(MemberMerge.merged_member_id).where(MemberMerge.survivor_member_id.in_(frontier))
+            )
+            if key not in seen
+        ]
+        if not merged:
+            break
+        seen.update(merged)
+        found.extend(merged)
+        frontier = merged
+    if not found:
+        return []
+    by_id = {row.id: row for row in session.scalars(select(Member).where(Member.id.in_(found)))}
+    return [by_id[key] for key in found if key in by_id]
+
+
+def _records_of(people: list[int]) -> tuple[tuple[str, str], ...]:
+    """Every record the log names for this person (`people`: their member id, then the ids merged into
+    it): the member rows and accounts, and the rows of theirs in other tables (one query). A presence
+    pseudonymised after the meeting is no longer theirs."""
+    accounts = list(db_session().scalars(select(Account.id).where(Account.member_id.in_(people))))
     owned: list[Select[str, int]] = [
-        select(literal(name), table.id).where(table.member_id == member.id)
+        select(literal(name), table.id).where(table.member_id.in_(people))
         for name, table in _OWNED_BY_A_MEMBER.items()
     ]
-    if account is not None:
+    if accounts:
         owned.append(
             select(literal(TermsAcceptance.__tablename__), TermsAcceptance.id).where(
-                TermsAcceptance.account_id == account
+                TermsAcceptance.account_id.in_(accounts)
             )
         )
     rows = db_session().execute(union_all(*owned)).all()
     return (
-        (Member.__tablename__, str(member.id)),
-        *(((Account.__tablename__, str(account)),) if account is not None else ()),
+        *((Member.__tablename__, str(key)) for key in people),
+        *((Account.__tablename__, str(key)) for key in sorted(accounts)),
         *sorted((str(kind), str(key)) for kind, key in rows),
     )
 
 
-def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member | None, Member | None]:
-    """The form's fields as a filter; member numbers become the member's record and account."""
+def _wanted(
+    form: LogFilterForm, actions: list[str]
+) -> tuple[LogFilter, Member | None, list[Member], Member | None]:
+    """The form's fields as a filter; a member number becomes the member's records and account, and
+    those of the records the CRM merged into theirs (returned too)."""
     chosen = form.action.data or ""
     if chosen.endswith(".*"):
         selected = tuple(action for action in actions if family_of(action) == chosen[:-2])
@@ -105,6 +134,7 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
         selected = (chosen,) if chosen else ()
     target_type, target_id = (form.target_type.data or "").strip(), (form.target_id.data or "").strip()
     member: Member | None = None
+    merged: list[Member] = []
     records: tuple[tuple[str, str], ...] = ()
     if form.member.data and form.member.data.strip():
         if target_type or target_id:
@@ -112,7 +142,8 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
         member = _member_numbered(form.member.data)
         if member is None:
             raise _Refused("member", _("No member has this member number."))
-        records = _records_of(member, _account_of(member))
+        merged = _merged_into(member)
+        records = _records_of([member.id, *(row.id for row in merged)])
     actor_id, someone = None, None
     if form.actor.data and form.actor.data.strip():
         someone = _member_numbered(form.actor.data)
@@ -129,7 +160,7 @@ def _wanted(form: LogFilterForm, actions: list[str]) -> tuple[LogFilter, Member 
         since=local_midnight(since) if since else None,
         until=local_midnight(until + timedelta(days=1)) if until else None,
     )
-    return wanted, member, someone
+    return wanted, member, merged, someone
 
 
 def _canonical_id(key: str) -> int | None:
@@ -244,9 +275,10 @@ def index() -> ResponseReturnValue:
     actions = known_actions(session)
     form = _filter_form(request.args, actions)
     page, reads, member, acting, total = Page(), Page(), None, None, (0, False)
+    merged: list[Member] = []
     if form.validate():
         try:
-            wanted, member, acting = _wanted(form, actions)
+            wanted, member, merged, acting = _wanted(form, actions)
         except _Refused as refused:
             getattr(form, refused.field).errors = [refused.message]
         else:
@@ -256,7 +288,11 @@ def index() -> ResponseReturnValue:
             page = log_page(session, wanted, before=form.before.data)
             total = count_matching(session, wanted)
             if member is not None:
-                reads = reads_page(session, subject_member_id=member.id, before=form.reads_before.data)
+                reads = reads_page(
+                    session,
+                    subject_member_ids=[member.id, *(row.id for row in merged)],
+                    before=form.reads_before.data,
+                )
             elif acting is not None:  # whose data this person looked at: how misuse is traced
                 reads = reads_page(
                     session,
@@ -280,6 +316,7 @@ def index() -> ResponseReturnValue:
         page=page,
         reads=reads,
         member=member,
+        merged=merged,
         acting=acting,
         members=members,
         total=total,
@@ -310,7 +347,7 @@ def export() -> ResponseReturnValue:
     if not form.validate():
         return back  # the page shows what is wrong with the filters
     try:
-        wanted, member, _acting = _wanted(form, actions)
+        wanted, member, _merged, _acting = _wanted(form, actions)
     except _Refused:
         return back
     rows = log_page(session, wanted, size=EXPORT_LIMIT).rows

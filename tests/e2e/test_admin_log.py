@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit.models import AuditEntry, ReadAccess
 from audit.services import record_change, record_read
+from crm_sync.models import MemberMerge
 from portal.admin.log import EXPORT_PURPOSE, READ_PURPOSE
 from portal.auth.models import RoleGrant
 from portal.auth.roles import Role
@@ -426,3 +427,40 @@ def test_the_actors_list_leaves_out_their_own_data_and_a_record_filter_on_an_acc
         select(ReadAccess.subject_member_id).where(ReadAccess.purpose == READ_PURPOSE)
     ).all()
     assert looks == [officer_member.id]
+
+
+def test_a_members_history_holds_the_records_the_crm_merged_into_theirs(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory, account_factory
+) -> None:
+    survivor = member_factory(family_name="Jansen")
+    merged = member_factory(family_name="Jansen-Bakker")  # the same person, twice in the CRM
+    older = member_factory(family_name="Bakker")  # merged into `merged` before that merge
+    stranger = member_factory(family_name="Smit")
+    account, _ = account_factory(member=merged)  # the account stays with the record it was made for
+    update_member(db_session, actor=OFFICER, member=merged, changes={"city": "Ede"})
+    update_member(db_session, actor=OFFICER, member=older, changes={"city": "Elst"})
+    update_member(db_session, actor=OFFICER, member=stranger, changes={"city": "Epe"})
+    record_change(
+        db_session, actor=Actor.system("sign-in"), action="auth.totp_replayed", target=account, changes={}
+    )
+    record_read(db_session, actor=OFFICER, subject_member_id=merged.id, purpose="call list (before merge)")
+    now = utcnow()
+    db_session.add_all(
+        [
+            MemberMerge(merged_member_id=merged.id, survivor_member_id=survivor.id, detected_at=now),
+            MemberMerge(merged_member_id=older.id, survivor_member_id=merged.id, detected_at=now),
+        ]
+    )
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    html = admin.get(f"/admin/log/?member={survivor.member_number}").get_data(as_text=True)
+    assert "Ede" in html
+    assert "Elst" in html  # two merges deep
+    assert "Epe" not in html
+    assert "auth.totp_replayed" in html  # the merged record's account
+    assert "call list (before merge)" in html  # who looked at the merged record
+    assert merged.member_number in html
+    assert older.member_number in html
+    assert "samengevoegd" in html  # the admin is told why other member numbers appear
+    alone = admin.get(f"/admin/log/?member={stranger.member_number}").get_data(as_text=True)
+    assert "samengevoegd" not in alone

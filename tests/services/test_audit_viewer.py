@@ -111,9 +111,9 @@ def test_reads_of_one_person_page_newest_first(db_session: Session) -> None:
         record_read(db_session, actor=ALICE, subject_member_id=1, purpose=f"look {index}")
     record_read(db_session, actor=ALICE, subject_member_id=2, purpose="someone else")
     db_session.commit()
-    first = reads_page(db_session, subject_member_id=1, size=5)
+    first = reads_page(db_session, subject_member_ids=[1], size=5)
     assert [read.purpose for read in first.rows] == [f"look {index}" for index in range(6, 1, -1)]
-    rest = reads_page(db_session, subject_member_id=1, before=first.older, size=5)
+    rest = reads_page(db_session, subject_member_ids=[1], before=first.older, size=5)
     assert [read.purpose for read in rest.rows] == ["look 1", "look 0"]
     assert rest.older is None
 
@@ -152,6 +152,6 @@ def test_reads_of_one_account_list_whose_data_it_looked_at(db_session: Session) 
         (1, "call list"),
     ]
     with pytest.raises(ValueError, match="one of the two"):
-        reads_page(db_session, actor_id=7, subject_member_id=1)
+        reads_page(db_session, actor_id=7, subject_member_ids=[1])
     with pytest.raises(ValueError, match="one of the two"):
         reads_page(db_session)
