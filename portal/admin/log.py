@@ -240,6 +240,18 @@ def _members_named(page: Page, reads: Page) -> dict[str, Member]:
     return {str(row.id): row for row in db_session().scalars(select(Member).where(Member.id.in_(ids)))}
 
 
+def _accounts_named(page: Page, reads: Page) -> dict[int, Member]:
+    """The people behind the accounts that acted on the page (its entries and look-ups), by account id
+    (one query): the log stores only their member number, the page shows their name beside it."""
+    ids = {row.actor_id for row in [*page.rows, *reads.rows] if row.actor_kind == "account" and row.actor_id}
+    if not ids:
+        return {}
+    rows = db_session().execute(
+        select(Account.id, Member).join(Member, Member.id == Account.member_id).where(Account.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
 def _link(**changed: Any) -> str:
     """This page's URL with the current filters and `changed` (a None value drops the parameter)."""
     args = {**_filters_of(request.args), **changed}
@@ -302,6 +314,7 @@ def index() -> ResponseReturnValue:
                 )
     status = 200 if not form.errors else 400
     members = _members_named(page, reads)
+    accounts = _accounts_named(page, reads)
 
     def record_link(kind: str, key: str) -> str:
         """A member's entries lead to their history (a recorded look); other records to their entries."""
@@ -319,6 +332,7 @@ def index() -> ResponseReturnValue:
         merged=merged,
         acting=acting,
         members=members,
+        accounts=accounts,
         total=total,
         head=chain_head(session),
         changes=_changes,

@@ -464,3 +464,22 @@ def test_a_members_history_holds_the_records_the_crm_merged_into_theirs(  # type
     assert "samengevoegd" in html  # the admin is told why other member numbers appear
     alone = admin.get(f"/admin/log/?member={stranger.member_number}").get_data(as_text=True)
     assert "samengevoegd" not in alone
+
+
+def test_the_person_who_acted_is_named_and_leads_to_what_else_they_did(  # type: ignore[no-untyped-def]
+    signed_in_client, org_tree, db_session: Session, member_factory, account_factory
+) -> None:
+    officer = member_factory(given_name="Fenna", family_name="Wierda")
+    account, _ = account_factory(member=officer)
+    acting = Actor.account(account.id, officer.member_number)  # what the log stores: the member number
+    target = member_factory(family_name="Dijkstra")
+    update_member(db_session, actor=acting, member=target, changes={"city": "Sneek"})
+    record_read(db_session, actor=acting, subject_member_id=target.id, purpose="call list")
+    db_session.commit()
+    admin, _ = signed_in_client(Role.ADMIN, org_tree.national.id)
+    html = admin.get(f"/admin/log/?member={target.member_number}").get_data(as_text=True)
+    named = f'<a href="/admin/log/?actor={officer.member_number}">Fenna Wierda</a> ({officer.member_number})'
+    assert html.count(named) == 2  # the change and the look
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "member.updated")).first()
+    assert entry is not None
+    assert entry.actor_label == officer.member_number  # the name is looked up, never written into the log
