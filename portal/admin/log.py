@@ -7,6 +7,7 @@ itself a read access. For the person who acted, it lists whose data they looked 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +40,7 @@ from portal.members.models import Member
 from portal.members.spreadsheets import csv_bytes
 from portal.members.views.rate_limits import limit
 
+log = logging.getLogger("portal.admin.log")
 blueprint = Blueprint("audit_log", __name__, template_folder="templates", url_prefix="/admin/log")
 
 READ_PURPOSE = "audit log (admin)"
@@ -75,16 +77,22 @@ _OWNED_BY_A_MEMBER = {
 }
 
 
+MERGE_DEPTH = 100  # merges of merges followed for one history; deeper chains are cut, with a warning
+
+
 def _merged_into(member: Member) -> list[Member]:
     """The records the CRM merged into this member, however many merges deep: their history is this
-    person's history too (ids in the order found; a cycle or a chain beyond 20 merges stops the walk)."""
+    person's history too. Only records still removed count: a contact the CRM restored after a wrong
+    merge is a person of their own again. Ids in the order found; a cycle stops the walk."""
     session = db_session()
     seen, frontier, found = {member.id}, [member.id], []
-    for _depth in range(20):
+    for _depth in range(MERGE_DEPTH):
         merged = [
             key
             for key in session.scalars(
-                select(MemberMerge.merged_member_id).where(MemberMerge.survivor_member_id.in_(frontier))
+                select(MemberMerge.merged_member_id)
+                .join(Member, Member.id == MemberMerge.merged_member_id)
+                .where(MemberMerge.survivor_member_id.in_(frontier), Member.removed_at.is_not(None))
             )
             if key not in seen
         ]
@@ -93,10 +101,12 @@ def _merged_into(member: Member) -> list[Member]:
         seen.update(merged)
         found.extend(merged)
         frontier = merged
+    else:
+        log.warning("member %s: more than %s merges deep, the history shown is cut", member.id, MERGE_DEPTH)
     if not found:
         return []
     by_id = {row.id: row for row in session.scalars(select(Member).where(Member.id.in_(found)))}
-    return [by_id[key] for key in found if key in by_id]
+    return [by_id[key] for key in found]
 
 
 def _records_of(people: list[int]) -> tuple[tuple[str, str], ...]:
@@ -270,12 +280,13 @@ def _filter_form(data: Any, actions: list[str]) -> LogFilterForm:
     return form
 
 
-def _record_look(subject: Member) -> None:
-    """Whoever reads a member's diffs is recorded, before the log is read (the admin sees this look
-    listed). In its own short transaction, so a busy SQLite never has to upgrade the page's read
-    transaction to a write."""
+def _record_look(subjects: list[Member]) -> None:
+    """Whoever reads a member's diffs is recorded under each member id shown (theirs and the records
+    merged into it), before the log is read (the admin sees this look listed). In its own short
+    transaction, so a busy SQLite never has to upgrade the page's read transaction to a write."""
     with database().transaction() as writing:
-        record_read(writing, actor=current_actor(), subject_member_id=subject.id, purpose=READ_PURPOSE)
+        for subject in subjects:
+            record_read(writing, actor=current_actor(), subject_member_id=subject.id, purpose=READ_PURPOSE)
     db_session().commit()  # end the read snapshot taken before the look was recorded
 
 
@@ -296,7 +307,7 @@ def index() -> ResponseReturnValue:
         else:
             subject = member or _member_record(wanted)
             if subject is not None:
-                _record_look(subject)
+                _record_look([subject, *merged])
             page = log_page(session, wanted, before=form.before.data)
             total = count_matching(session, wanted)
             if member is not None:
@@ -361,12 +372,13 @@ def export() -> ResponseReturnValue:
     if not form.validate():
         return back  # the page shows what is wrong with the filters
     try:
-        wanted, member, _merged, _acting = _wanted(form, actions)
+        wanted, member, merged, _acting = _wanted(form, actions)
     except _Refused:
         return back
     rows = log_page(session, wanted, size=EXPORT_LIMIT).rows
     exporter, me = current_actor(), signed_in()
-    subjects = _members_in(rows) | ({member.id} if member is not None and rows else set())
+    people = {member.id, *(row.id for row in merged)} if member is not None else set()
+    subjects = _members_in(rows) | (people if rows else set())
     for subject_id in sorted(subjects - ({me.member_id} if me is not None else set())):
         record_read(session, actor=exporter, subject_member_id=subject_id, purpose=EXPORT_PURPOSE)
     record_change(

@@ -77,6 +77,8 @@ def pull_aborted_handler(database: Database, mailer: Mailer, *, locale: str) -> 
         try:
             mailer.send(pull_aborted_mail(event, recipients, locale=locale))
         except Exception:  # the run is recorded; a mail outage must not hide the guard's own error
-            log.exception("could not mail the admins about aborted pull %s", event.sync_run_id)
+            log.exception(
+                "could not write or send the admins the alert about aborted pull %s", event.sync_run_id
+            )
 
     return on_pull_aborted

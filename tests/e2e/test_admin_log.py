@@ -436,19 +436,23 @@ def test_a_members_history_holds_the_records_the_crm_merged_into_theirs(  # type
     merged = member_factory(family_name="Jansen-Bakker")  # the same person, twice in the CRM
     older = member_factory(family_name="Bakker")  # merged into `merged` before that merge
     stranger = member_factory(family_name="Smit")
+    restored = member_factory(family_name="Jansen")  # merged wrongly, restored in the CRM: someone else
     account, _ = account_factory(member=merged)  # the account stays with the record it was made for
     update_member(db_session, actor=OFFICER, member=merged, changes={"city": "Ede"})
     update_member(db_session, actor=OFFICER, member=older, changes={"city": "Elst"})
     update_member(db_session, actor=OFFICER, member=stranger, changes={"city": "Epe"})
+    update_member(db_session, actor=OFFICER, member=restored, changes={"city": "Assen"})
     record_change(
         db_session, actor=Actor.system("sign-in"), action="auth.totp_replayed", target=account, changes={}
     )
     record_read(db_session, actor=OFFICER, subject_member_id=merged.id, purpose="call list (before merge)")
     now = utcnow()
+    merged.removed_at = older.removed_at = now  # a merged-away record is a tombstone in the replica
     db_session.add_all(
         [
             MemberMerge(merged_member_id=merged.id, survivor_member_id=survivor.id, detected_at=now),
             MemberMerge(merged_member_id=older.id, survivor_member_id=merged.id, detected_at=now),
+            MemberMerge(merged_member_id=restored.id, survivor_member_id=survivor.id, detected_at=now),
         ]
     )
     db_session.commit()
@@ -457,6 +461,8 @@ def test_a_members_history_holds_the_records_the_crm_merged_into_theirs(  # type
     assert "Ede" in html
     assert "Elst" in html  # two merges deep
     assert "Epe" not in html
+    assert "Assen" not in html
+    assert restored.member_number not in html
     assert "auth.totp_replayed" in html  # the merged record's account
     assert "call list (before merge)" in html  # who looked at the merged record
     assert merged.member_number in html
@@ -464,6 +470,10 @@ def test_a_members_history_holds_the_records_the_crm_merged_into_theirs(  # type
     assert "samengevoegd" in html  # the admin is told why other member numbers appear
     alone = admin.get(f"/admin/log/?member={stranger.member_number}").get_data(as_text=True)
     assert "samengevoegd" not in alone
+    looked = db_session.scalars(
+        select(ReadAccess.subject_member_id).where(ReadAccess.purpose == READ_PURPOSE)
+    )
+    assert {survivor.id, merged.id, older.id} <= set(looked)  # the look is recorded under each record shown
 
 
 def test_the_person_who_acted_is_named_and_leads_to_what_else_they_did(  # type: ignore[no-untyped-def]
@@ -480,6 +490,18 @@ def test_the_person_who_acted_is_named_and_leads_to_what_else_they_did(  # type:
     html = admin.get(f"/admin/log/?member={target.member_number}").get_data(as_text=True)
     named = f'<a href="/admin/log/?actor={officer.member_number}">Fenna Wierda</a> ({officer.member_number})'
     assert html.count(named) == 2  # the change and the look
+    prankster = member_factory(given_name="<script>alert(1)</script>", family_name="Bos")
+    pranks, _ = account_factory(member=prankster)
+    update_member(
+        db_session,
+        actor=Actor.account(pranks.id, prankster.member_number),
+        member=target,
+        changes={"city": "Urk"},
+    )
+    db_session.commit()
+    html = admin.get(f"/admin/log/?member={target.member_number}").get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Bos</a>" in html
     entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "member.updated")).first()
     assert entry is not None
     assert entry.actor_label == officer.member_number  # the name is looked up, never written into the log
