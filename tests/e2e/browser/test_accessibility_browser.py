@@ -90,6 +90,12 @@ class Findings:
                 )
                 if wide:
                     self.problems.append(f"{where}: {wide} table(s) scroll sideways inside their wrapper")
+                bare = page.evaluate(  # a label with nothing after it ("Fout:") says nothing
+                    "[...document.querySelectorAll('.lp-table--cards td[data-label]:empty')]"
+                    ".filter(cell => getComputedStyle(cell).display !== 'none').length"
+                )
+                if bare:
+                    self.problems.append(f"{where}: {bare} empty labelled cell(s) shown on a phone")
             self.tables += page.locator("table").count()
 
 
